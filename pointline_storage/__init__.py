@@ -1,0 +1,71 @@
+"""pointline-storage: explicit, safe maintenance primitives for partitioned lakehouse tables.
+
+Load a backend by name, then call its primitives::
+
+    from pointline_storage import load_backend
+
+    backend = load_backend("delta-local", root="/data/silver")
+    report = backend.compact_partitions(
+        "cn_order_events", partitions=[{"exchange": "sse", "trading_date": "2024-01-02"}]
+    )
+"""
+
+from pointline_storage.backend import Backend, load_backend
+from pointline_storage.contracts import PartitionOptimizer, TableVacuum
+from pointline_storage.errors import (
+    BackendLoadError,
+    BackendNotFoundError,
+    CompactionFailedError,
+    InvalidOptionError,
+    InvalidPartitionError,
+    InvalidTableNameError,
+    PointlineStorageError,
+    RetentionTooShortError,
+    TableNotFoundError,
+    UnsupportedOperationError,
+)
+from pointline_storage.hookspecs import hookimpl
+from pointline_storage.locations import TableLocation, resolve_table_location
+from pointline_storage.models import (
+    BackendInfo,
+    CompactionReport,
+    PartitionCompactionResult,
+    PartitionKey,
+    PartitionStats,
+    TableInspection,
+    VacuumReport,
+)
+from pointline_storage.partitions import PartitionSpec, canonical_value, normalize_partitions
+from pointline_storage.registry import ENTRY_POINT_GROUP, available_backends
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Backend",
+    "BackendInfo",
+    "BackendLoadError",
+    "BackendNotFoundError",
+    "CompactionFailedError",
+    "CompactionReport",
+    "InvalidOptionError",
+    "InvalidPartitionError",
+    "InvalidTableNameError",
+    "PartitionCompactionResult",
+    "PartitionKey",
+    "PartitionOptimizer",
+    "PartitionSpec",
+    "PartitionStats",
+    "PointlineStorageError",
+    "RetentionTooShortError",
+    "TableInspection",
+    "TableLocation",
+    "TableNotFoundError",
+    "TableVacuum",
+    "UnsupportedOperationError",
+    "VacuumReport",
+    "available_backends",
+    "canonical_value",
+    "hookimpl",
+    "load_backend",
+    "normalize_partitions",
+    "resolve_table_location",
+]

@@ -1,0 +1,267 @@
+"""The typed facade callers use: ``load_backend`` and :class:`Backend`.
+
+The facade validates every option before the hook is called, so no backend can touch
+storage with an out-of-range option, and it returns the backend's typed reports instead of
+pluggy's untyped results.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from pointline_storage import hookspecs
+from pointline_storage.errors import (
+    BackendLoadError,
+    InvalidOptionError,
+    InvalidPartitionError,
+    PointlineStorageError,
+    UnsupportedOperationError,
+)
+from pointline_storage.models import (
+    CompactionReport,
+    PartitionCompactionResult,
+    TableInspection,
+    VacuumReport,
+)
+from pointline_storage.partitions import PartitionSpec
+from pointline_storage.registry import find_entry_point, load_factory
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+REQUIRED_HOOKS = ("compact_partitions", "inspect_partitions", "vacuum_table")
+DEFAULT_RETENTION_HOURS = 168
+DEFAULT_MIN_SMALL_FILES = 8
+
+
+class Backend:
+    """A loaded backend: every call goes through its pluggy hooks.
+
+    Satisfies :class:`~pointline_storage.contracts.PartitionOptimizer` and
+    :class:`~pointline_storage.contracts.TableVacuum`. Create it with :func:`load_backend`.
+
+    Attributes:
+        name: The backend's entry-point name.
+        plugin_manager: The pluggy manager; register observers (hookwrappers) on it.
+    """
+
+    def __init__(self, name: str, plugin_manager: pluggy.PluginManager) -> None:
+        self.name = name
+        self.plugin_manager = plugin_manager
+
+    def __repr__(self) -> str:
+        return f"Backend(name={self.name!r})"
+
+    def compact_partitions(
+        self,
+        table_name: str,
+        *,
+        partitions: Iterable[PartitionSpec],
+        target_file_size_bytes: int | None = None,
+        min_small_files: int = DEFAULT_MIN_SMALL_FILES,
+        dry_run: bool = False,
+        continue_on_error: bool = True,
+        progress: Callable[[PartitionCompactionResult], None] | None = None,
+    ) -> CompactionReport:
+        """Rewrite the small files of the named partitions into fewer, larger files.
+
+        Rows are never changed; only the named partitions are touched. Everything is
+        validated before anything is written.
+
+        Args:
+            table_name: The table, relative to the backend root (or a ``table_paths`` key).
+            partitions: One mapping per partition, naming every partition column exactly
+                (``[{}]`` for an unpartitioned table). Duplicates are merged.
+            target_file_size_bytes: Files smaller than this are "small" and are merged
+                towards it. ``None``: the table's own setting, else the engine default.
+            min_small_files: Skip a partition with fewer small files than this.
+            dry_run: Validate and plan only; write nothing and report what would happen.
+            continue_on_error: Record a failing partition and go on; with ``False`` raise
+                :class:`~pointline_storage.errors.CompactionFailedError` at the first
+                failure (partitions compacted before it stay committed).
+            progress: Called once per partition with its result, as it becomes known.
+
+        Returns:
+            A per-partition report, sorted by partition.
+
+        Raises:
+            InvalidPartitionError: a partition does not match the table's columns or types.
+            InvalidOptionError: an option is out of range.
+            TableNotFoundError: the table does not exist.
+            CompactionFailedError: a partition failed and ``continue_on_error`` is false.
+        """
+        specs = _partition_specs(partitions)
+        if target_file_size_bytes is not None:
+            _require_int("target_file_size_bytes", target_file_size_bytes, minimum=1)
+        _require_int("min_small_files", min_small_files, minimum=0)
+        return self._call(
+            "compact_partitions",
+            table_name=table_name,
+            partitions=specs,
+            target_file_size_bytes=target_file_size_bytes,
+            min_small_files=min_small_files,
+            dry_run=bool(dry_run),
+            continue_on_error=bool(continue_on_error),
+            progress=progress,
+        )
+
+    def inspect_partitions(
+        self, table_name: str, partitions: Iterable[PartitionSpec] | None = None
+    ) -> TableInspection:
+        """Return file count, small-file count, bytes and rows per partition; write nothing.
+
+        Args:
+            table_name: The table, relative to the backend root (or a ``table_paths`` key).
+            partitions: The partitions to report; ``None`` for every partition.
+
+        Raises:
+            InvalidPartitionError: a partition does not match the table's columns or types.
+            TableNotFoundError: the table does not exist.
+        """
+        specs = None if partitions is None else _partition_specs(partitions)
+        return self._call("inspect_partitions", table_name=table_name, partitions=specs)
+
+    def vacuum_table(
+        self,
+        table_name: str,
+        *,
+        retention_hours: int = DEFAULT_RETENTION_HOURS,
+        dry_run: bool = True,
+        enforce_retention_duration: bool = True,
+        full: bool = False,
+    ) -> VacuumReport:
+        """Delete files that no table version within the retention needs.
+
+        The defaults are the safe ones: a dry run that only lists, a week of retention,
+        and the table's minimum retention enforced. The latest table state is read first.
+
+        Args:
+            table_name: The table, relative to the backend root (or a ``table_paths`` key).
+            retention_hours: Keep files removed from the table less than this long ago.
+            dry_run: Only list the files that would be deleted.
+            enforce_retention_duration: Refuse a retention shorter than the table's minimum.
+            full: Also delete files the table's log never referenced (e.g. orphans of
+                interrupted writes) once they are older than the retention.
+
+        Raises:
+            RetentionTooShortError: the retention is below the table's minimum while
+                enforcement is on.
+            InvalidOptionError: ``retention_hours`` is negative.
+            TableNotFoundError: the table does not exist.
+        """
+        _require_int("retention_hours", retention_hours, minimum=0)
+        return self._call(
+            "vacuum_table",
+            table_name=table_name,
+            retention_hours=retention_hours,
+            dry_run=bool(dry_run),
+            enforce_retention_duration=bool(enforce_retention_duration),
+            full=bool(full),
+        )
+
+    def write_sample_table(
+        self,
+        table_name: str,
+        *,
+        rows: pa.Table,
+        partition_by: Iterable[str] = (),
+        rows_per_file: int = 1,
+    ) -> None:
+        """Create a table of many small files from ``rows``, for demos and tests.
+
+        Raises:
+            UnsupportedOperationError: the backend does not implement this optional hook.
+        """
+        _require_int("rows_per_file", rows_per_file, minimum=1)
+        if not self.plugin_manager.hook.write_sample_table.get_hookimpls():
+            raise UnsupportedOperationError(f"backend {self.name!r} cannot write sample tables")
+        self.plugin_manager.hook.write_sample_table(
+            table_name=table_name,
+            rows=rows,
+            partition_by=tuple(partition_by),
+            rows_per_file=rows_per_file,
+        )
+
+    def _call(self, hook_name: str, **kwargs: Any) -> Any:
+        result = getattr(self.plugin_manager.hook, hook_name)(**kwargs)
+        if result is None:
+            raise PointlineStorageError(f"backend {self.name!r} returned nothing from {hook_name}")
+        return result
+
+
+def load_backend(
+    name: str,
+    *,
+    root: str | os.PathLike[str],
+    table_paths: Mapping[str, str | os.PathLike[str]] | None = None,
+    storage_options: Mapping[str, str] | None = None,
+) -> Backend:
+    """Load the installed backend called ``name`` and bind it to a root location.
+
+    Args:
+        name: The backend's entry-point name, e.g. ``"delta-local"``.
+        root: Where tables live: a path or URI (``file://``, ``s3://``, ...).
+        table_paths: Explicit locations for some table names, used as given.
+        storage_options: Backend-specific connection options (credentials, endpoint).
+
+    Raises:
+        BackendNotFoundError: no backend of that name is installed (lists those that are).
+        BackendLoadError: the backend could not be imported or constructed, or does not
+            implement the required hooks.
+    """
+    root_str = os.fspath(root)
+    if not root_str:
+        raise InvalidOptionError("root must be a non-empty path or URI")
+    entry_point = find_entry_point(name)
+    factory = load_factory(entry_point)
+    paths = {str(key): os.fspath(value) for key, value in (table_paths or {}).items()}
+    try:
+        plugin = factory(
+            root=root_str, table_paths=paths, storage_options=dict(storage_options or {})
+        )
+    except PointlineStorageError:
+        raise
+    except Exception as exc:
+        raise BackendLoadError(
+            f"backend {name!r} ({entry_point.value}) failed to initialise: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    try:
+        manager.register(plugin, name=name)
+    except pluggy.PluginValidationError as exc:
+        raise BackendLoadError(f"backend {name!r} implements a hook wrongly: {exc}") from exc
+    missing = [hook for hook in REQUIRED_HOOKS if not getattr(manager.hook, hook).get_hookimpls()]
+    if missing:
+        raise BackendLoadError(f"backend {name!r} does not implement required hooks {missing}")
+    return Backend(name, manager)
+
+
+def _partition_specs(partitions: Iterable[PartitionSpec]) -> tuple[PartitionSpec, ...]:
+    if isinstance(partitions, (Mapping, str, bytes)) or not isinstance(partitions, Iterable):
+        raise InvalidPartitionError(
+            f"partitions must be a list of mappings (column -> value), got {partitions!r}"
+        )
+    specs = tuple(partitions)
+    if not specs:
+        raise InvalidPartitionError(
+            "no partitions named; name at least one (use [{}] for an unpartitioned table)"
+        )
+    for spec in specs:
+        if not isinstance(spec, Mapping):
+            raise InvalidPartitionError(
+                f"each partition must be a mapping of column to value, got {spec!r}"
+            )
+    return tuple(dict(spec) for spec in specs)
+
+
+def _require_int(option: str, value: object, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidOptionError(f"{option} must be an integer, got {value!r}")
+    if value < minimum:
+        raise InvalidOptionError(f"{option} must be >= {minimum}, got {value}")

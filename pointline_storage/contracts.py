@@ -1,0 +1,56 @@
+"""Runtime-checkable Protocols: what a caller may rely on a loaded backend to offer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Protocol, runtime_checkable
+
+from pointline_storage.models import (
+    CompactionReport,
+    PartitionCompactionResult,
+    TableInspection,
+    VacuumReport,
+)
+from pointline_storage.partitions import PartitionSpec
+
+
+@runtime_checkable
+class PartitionOptimizer(Protocol):
+    """Compacts named partitions and inspects them."""
+
+    def compact_partitions(
+        self,
+        table_name: str,
+        *,
+        partitions: Iterable[PartitionSpec],
+        target_file_size_bytes: int | None = None,
+        min_small_files: int = 8,
+        dry_run: bool = False,
+        continue_on_error: bool = True,
+        progress: Callable[[PartitionCompactionResult], None] | None = None,
+    ) -> CompactionReport:
+        """Rewrite the small files of the named partitions; see ``Backend``."""
+        ...
+
+    def inspect_partitions(
+        self, table_name: str, partitions: Iterable[PartitionSpec] | None = None
+    ) -> TableInspection:
+        """Return per-partition file statistics without writing anything."""
+        ...
+
+
+@runtime_checkable
+class TableVacuum(Protocol):
+    """Reclaims storage from files no longer referenced by a table."""
+
+    def vacuum_table(
+        self,
+        table_name: str,
+        *,
+        retention_hours: int = 168,
+        dry_run: bool = True,
+        enforce_retention_duration: bool = True,
+        full: bool = False,
+    ) -> VacuumReport:
+        """Delete (or list) unreferenced files older than the retention; see ``Backend``."""
+        ...

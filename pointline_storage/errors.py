@@ -1,0 +1,60 @@
+"""The error hierarchy: every error a caller can cause derives from PointlineStorageError.
+
+Errors caused by invalid input also derive from ValueError, and "not found" errors from
+LookupError, so callers can catch them either way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pointline_storage.models import CompactionReport
+
+
+class PointlineStorageError(Exception):
+    """Base class of every error raised by pointline-storage and its backends."""
+
+
+class BackendNotFoundError(PointlineStorageError, LookupError):
+    """No installed backend has the requested name."""
+
+
+class BackendLoadError(PointlineStorageError):
+    """A backend's entry point exists but could not be imported or constructed."""
+
+
+class InvalidOptionError(PointlineStorageError, ValueError):
+    """An option has a value outside its allowed range."""
+
+
+class InvalidTableNameError(PointlineStorageError, ValueError):
+    """A table name is empty or would escape the backend's root."""
+
+
+class TableNotFoundError(PointlineStorageError, LookupError):
+    """The table location does not exist or holds no table of the backend's format."""
+
+
+class InvalidPartitionError(PointlineStorageError, ValueError):
+    """A partition spec does not match the table's partition columns or their types."""
+
+
+class RetentionTooShortError(PointlineStorageError, ValueError):
+    """A vacuum retention is shorter than the table allows while enforcement is on."""
+
+
+class CompactionFailedError(PointlineStorageError):
+    """A partition failed with ``continue_on_error=False``.
+
+    ``report`` holds what happened up to the failure: partitions listed as compacted
+    before it stay committed.
+    """
+
+    def __init__(self, message: str, *, report: CompactionReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class UnsupportedOperationError(PointlineStorageError, NotImplementedError):
+    """The backend does not implement an optional operation."""

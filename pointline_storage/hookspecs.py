@@ -1,0 +1,91 @@
+"""The pluggy contract every storage backend implements.
+
+A backend is an object whose methods carry :data:`hookimpl` markers for these hooks. Hooks
+are called with keyword arguments only, after the core has validated every option, so an
+implementation may rely on the ranges documented here. Implementations must not give their
+parameters default values: pluggy never passes the caller's value to such a parameter.
+
+Every hook is ``firstresult``: the backend's answer is the answer. Other plugins registered
+on the same manager can observe a call with a hookwrapper (``@hookimpl(wrapper=True)``),
+which is the supported way to add logging or metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from pointline_storage.models import (
+        CompactionReport,
+        PartitionCompactionResult,
+        TableInspection,
+        VacuumReport,
+    )
+    from pointline_storage.partitions import PartitionSpec
+
+PROJECT_NAME = "pointline_storage"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+#: Marks a backend method as the implementation of a hook of the same name.
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec(firstresult=True)
+def compact_partitions(
+    table_name: str,
+    partitions: tuple[PartitionSpec, ...],
+    target_file_size_bytes: int | None,
+    min_small_files: int,
+    dry_run: bool,
+    continue_on_error: bool,
+    progress: Callable[[PartitionCompactionResult], None] | None,
+) -> CompactionReport:
+    """Rewrite the small files of the named partitions into fewer, larger files.
+
+    ``partitions`` is non-empty; ``target_file_size_bytes`` is ``None`` (the table's own
+    setting, else the engine default) or positive; ``min_small_files`` is non-negative.
+    Validate every partition against the table before writing anything. ``progress``, when
+    given, is called once per named partition as its result becomes known.
+    """
+
+
+@hookspec(firstresult=True)
+def inspect_partitions(
+    table_name: str,
+    partitions: tuple[PartitionSpec, ...] | None,
+) -> TableInspection:
+    """Return per-partition file statistics, reading the table state once; write nothing."""
+
+
+@hookspec(firstresult=True)
+def vacuum_table(
+    table_name: str,
+    retention_hours: int,
+    dry_run: bool,
+    enforce_retention_duration: bool,
+    full: bool,
+) -> VacuumReport:
+    """Delete (or, in a dry run, list) files no table version within retention needs.
+
+    Read the latest table state before deciding what to delete.
+    """
+
+
+@hookspec(firstresult=True)
+def write_sample_table(
+    table_name: str,
+    rows: pa.Table,
+    partition_by: tuple[str, ...],
+    rows_per_file: int,
+) -> None:
+    """Optional: create a table from ``rows`` with one small file per ``rows_per_file`` rows.
+
+    Used by ``pointline-storage demo`` and by the conformance suite's default table
+    fixture; a backend that does not implement it overrides that fixture instead.
+    Returns ``None``.
+    """

@@ -1,0 +1,203 @@
+"""Typed, frozen reports returned by backends.
+
+Every collection is a tuple and every ordering is deterministic, so two reports of the
+same work compare equal and serialise identically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+#: A partition: ``(column, value)`` pairs in the table's partition-column order, values
+#: rendered canonically (dates as ``YYYY-MM-DD``, booleans as ``true``/``false``).
+PartitionKey = tuple[tuple[str, str], ...]
+
+#: What happened to one named partition.
+#: ``would_compact`` appears only in dry runs; ``not_attempted`` only in the report of a
+#: :class:`~pointline_storage.errors.CompactionFailedError`, for partitions after the failure.
+PartitionStatus = Literal["compacted", "would_compact", "skipped", "failed", "not_attempted"]
+
+#: The partition has fewer small files than ``min_small_files``.
+SKIP_BELOW_MIN_SMALL_FILES = "below_min_small_files"
+#: The partition holds no files at all (it does not exist in the table).
+SKIP_NO_FILES = "no_files"
+#: The engine found no group of two or more small files it could merge.
+SKIP_NOTHING_TO_COMPACT = "nothing_to_compact"
+
+
+def format_partition(partition: PartitionKey) -> str:
+    """Render a partition as ``col=value/col=value`` for display."""
+    return "/".join(f"{key}={value}" for key, value in partition) or "<unpartitioned>"
+
+
+class _Serialisable:
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as plain Python data (JSON-serialisable)."""
+        return _plain(dataclasses.asdict(self))  # type: ignore[call-overload]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class PartitionCompactionResult(_Serialisable):
+    """The outcome of compacting one partition.
+
+    Attributes:
+        partition: The partition, canonically rendered.
+        before_file_count: Files in the partition before the call.
+        after_file_count: Files after the call; ``None`` in a dry run for a partition that
+            would be compacted, since the engine decides the exact output.
+        skipped_reason: Why the partition was skipped (one of the ``SKIP_*`` constants).
+        error: ``"ExceptionType: message"`` when the partition failed.
+        status: What happened, see :data:`PartitionStatus`.
+        small_file_count: Files smaller than the target size before the call.
+        bytes_before: Total size of the partition's files before the call.
+        bytes_after: Total size after the call (``None`` when not known).
+        rows_before: Rows before the call (``None`` if the table lacks row statistics).
+        rows_after: Rows after the call (``None`` when not known).
+        files_removed: Files the compaction rewrote (and removed from the table).
+        files_added: Files the compaction wrote.
+    """
+
+    partition: PartitionKey
+    before_file_count: int
+    after_file_count: int | None
+    skipped_reason: str | None = None
+    error: str | None = None
+    status: PartitionStatus = "skipped"
+    small_file_count: int = 0
+    bytes_before: int = 0
+    bytes_after: int | None = None
+    rows_before: int | None = None
+    rows_after: int | None = None
+    files_removed: int = 0
+    files_added: int = 0
+
+
+@dataclass(frozen=True)
+class CompactionReport(_Serialisable):
+    """The outcome of one ``compact_partitions`` call.
+
+    Attributes:
+        table_name: The table as the caller named it.
+        partition_keys: The table's partition columns, in order.
+        planned_partitions: Partitions the plan selected for compaction.
+        attempted_partitions: Partitions the engine was run on (0 in a dry run).
+        succeeded_partitions: Partitions compacted.
+        skipped_partitions: Partitions skipped, at planning or by the engine.
+        failed_partitions: Partitions whose compaction raised.
+        partitions: One result per distinct named partition, sorted by partition.
+        dry_run: Whether this was a dry run (nothing written).
+        target_file_size_bytes: The target size used to tell small files from large.
+        min_small_files: The threshold used.
+        version_before: Table version the plan was made from (``None`` if unversioned).
+        version_after: Table version after the call (``None`` if unversioned).
+        duration_seconds: Wall-clock time of the call.
+    """
+
+    table_name: str
+    partition_keys: tuple[str, ...]
+    planned_partitions: int
+    attempted_partitions: int
+    succeeded_partitions: int
+    skipped_partitions: int
+    failed_partitions: int
+    partitions: tuple[PartitionCompactionResult, ...]
+    dry_run: bool = False
+    target_file_size_bytes: int = 0
+    min_small_files: int = 0
+    version_before: int | None = None
+    version_after: int | None = None
+    duration_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class VacuumReport(_Serialisable):
+    """The outcome of one ``vacuum_table`` call.
+
+    Attributes:
+        table_name: The table as the caller named it.
+        dry_run: Whether files were only listed, not deleted.
+        retention_hours: Files removed from the table less than this long ago are kept.
+        enforce_retention_duration: Whether the table's minimum retention was enforced.
+        full: Whether files never referenced by the log were considered too.
+        deleted_count: How many files were (or, in a dry run, would be) deleted.
+        deleted_files: Their paths relative to the table root, sorted.
+        version: Table version the vacuum worked from.
+        duration_seconds: Wall-clock time of the call.
+    """
+
+    table_name: str
+    dry_run: bool
+    retention_hours: int
+    enforce_retention_duration: bool
+    full: bool
+    deleted_count: int
+    deleted_files: tuple[str, ...]
+    version: int | None = None
+    duration_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class PartitionStats(_Serialisable):
+    """Read-only statistics of one partition.
+
+    Attributes:
+        partition: The partition, canonically rendered.
+        file_count: Data files in the partition.
+        small_file_count: Files smaller than the target size.
+        total_bytes: Total size of the files.
+        total_rows: Total rows (``None`` if the table lacks row statistics).
+    """
+
+    partition: PartitionKey
+    file_count: int
+    small_file_count: int
+    total_bytes: int
+    total_rows: int | None
+
+
+@dataclass(frozen=True)
+class TableInspection(_Serialisable):
+    """The outcome of one ``inspect_partitions`` call.
+
+    Attributes:
+        table_name: The table as the caller named it.
+        partition_keys: The table's partition columns, in order.
+        target_file_size_bytes: The size below which a file counts as small.
+        version: Table version inspected (``None`` if unversioned).
+        partitions: Statistics per partition, sorted by partition. With no partitions
+            named, every partition of the table; otherwise each named one (a named
+            partition with no files appears with zero counts).
+    """
+
+    table_name: str
+    partition_keys: tuple[str, ...]
+    target_file_size_bytes: int
+    version: int | None
+    partitions: tuple[PartitionStats, ...]
+
+
+@dataclass(frozen=True)
+class BackendInfo(_Serialisable):
+    """An installed backend, as its entry point declares it (nothing imported).
+
+    Attributes:
+        name: The entry-point name, passed to ``load_backend``.
+        distribution: The distribution that declares it.
+        version: That distribution's version.
+        target: The entry point's ``module:attribute``.
+    """
+
+    name: str
+    distribution: str
+    version: str
+    target: str

@@ -1,0 +1,144 @@
+"""Partition specs: validation against a table's partition columns and canonical values.
+
+Backends share this so every backend accepts the same specs, renders the same values and
+raises the same errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Literal
+
+from pointline_storage.errors import InvalidPartitionError
+from pointline_storage.models import PartitionKey
+
+#: One partition as a caller names it: every partition column mapped to a value.
+PartitionSpec = Mapping[str, object]
+
+#: How a partition column's values are parsed and rendered.
+ValueKind = Literal["string", "date", "integer", "boolean", "other"]
+
+
+def canonical_value(value: object, kind: ValueKind) -> str:
+    """Render a partition value canonically for a column of the given kind.
+
+    Dates render as ``YYYY-MM-DD`` (from a ``date`` or an ISO string), integers in base 10
+    (from an ``int`` or a numeric string), booleans as ``true``/``false``.
+
+    Raises:
+        ValueError: the value is of the wrong type for the column or cannot be parsed.
+    """
+    if value is None:
+        raise ValueError("null partition values are not supported")
+    if kind == "date":
+        return _date(value).isoformat()
+    if kind == "integer":
+        return str(_integer(value))
+    if kind == "boolean":
+        return _boolean(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if kind == "string" and not isinstance(value, (str, int)):
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    return str(value)
+
+
+def _date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise ValueError("expected a date, got a datetime")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"expected a YYYY-MM-DD date, got {value!r}") from None
+    raise ValueError(f"expected a date or a YYYY-MM-DD string, got {type(value).__name__}")
+
+
+def _integer(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"expected an integer, got {type(value).__name__}")
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"expected an integer, got {value!r}") from None
+
+
+def _boolean(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.lower() in {"true", "false"}:
+        return value.lower()
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def normalize_partitions(
+    table_name: str,
+    partitions: Iterable[PartitionSpec],
+    partition_columns: Sequence[str],
+    render: Callable[[str, object], str],
+) -> tuple[PartitionKey, ...]:
+    """Validate partition specs against a table and return them canonical, merged and sorted.
+
+    Args:
+        table_name: Used in error messages.
+        partitions: The caller's specs; each must name exactly the partition columns.
+        partition_columns: The table's partition columns, in the table's order.
+        render: Renders one value of one column canonically; raises ``ValueError`` or
+            ``TypeError`` for a value the column cannot hold.
+
+    Raises:
+        InvalidPartitionError: a spec is not a mapping, misses or adds a key, or holds a
+            value of the wrong type; or the table is unpartitioned and a spec names keys.
+    """
+    columns = tuple(partition_columns)
+    seen: set[PartitionKey] = set()
+    for spec in partitions:
+        if not isinstance(spec, Mapping):
+            raise InvalidPartitionError(
+                f"each partition must be a mapping of column to value, got {spec!r}"
+            )
+        seen.add(_partition_key(table_name, spec, columns, render))
+    return tuple(sorted(seen))
+
+
+def _partition_key(
+    table_name: str,
+    spec: PartitionSpec,
+    columns: tuple[str, ...],
+    render: Callable[[str, object], str],
+) -> PartitionKey:
+    keys = set(spec)
+    if not columns and keys:
+        raise InvalidPartitionError(
+            f"table {table_name!r} is not partitioned, but a partition names "
+            f"{sorted(keys)}; pass partitions=[{{}}] to work on the whole table"
+        )
+    missing = [column for column in columns if column not in keys]
+    extra = sorted(str(key) for key in keys - set(columns))
+    if missing or extra:
+        problems = []
+        if missing:
+            problems.append(f"missing {missing}")
+        if extra:
+            problems.append(f"unknown {extra}")
+        raise InvalidPartitionError(
+            f"partition {dict(spec)!r} does not match table {table_name!r}: "
+            f"{' and '.join(problems)}; its partition columns are {list(columns)}"
+        )
+    rendered = []
+    for column in columns:
+        try:
+            rendered.append((column, render(column, spec[column])))
+        except (ValueError, TypeError) as exc:
+            raise InvalidPartitionError(
+                f"invalid value {spec[column]!r} for partition column {column!r} "
+                f"of table {table_name!r}: {exc}"
+            ) from exc
+    return tuple(rendered)
