@@ -1,0 +1,62 @@
+"""The compaction planner: which named partitions to compact, and why the others are skipped.
+
+Planning reads only the per-partition statistics from one snapshot scan, so a dry run is
+exactly the real run's plan, at the cost of a single scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pointline_storage import PartitionCompactionResult, PartitionKey, PartitionStats
+from pointline_storage.models import SKIP_BELOW_MIN_SMALL_FILES, SKIP_NO_FILES, SKIP_NOTHING_TO_COMPACT
+
+
+@dataclass(frozen=True)
+class CompactionPlan:
+    """Partitions to compact (with their statistics) and results for those skipped."""
+
+    to_compact: tuple[PartitionStats, ...]
+    skipped: tuple[PartitionCompactionResult, ...]
+
+
+def plan_compaction(
+    partitions: tuple[PartitionKey, ...],
+    stats: Mapping[PartitionKey, PartitionStats],
+    *,
+    min_small_files: int,
+) -> CompactionPlan:
+    """Decide, for each named partition, whether it is worth compacting.
+
+    A partition is compacted when it has at least ``min_small_files`` small files and at
+    least two of them (merging fewer changes nothing).
+    """
+    to_compact = []
+    skipped = []
+    for partition in partitions:
+        current = stats.get(partition)
+        if current is None:
+            skipped.append(_skip(PartitionStats(partition, 0, 0, 0, 0), SKIP_NO_FILES))
+        elif current.small_file_count < min_small_files:
+            skipped.append(_skip(current, SKIP_BELOW_MIN_SMALL_FILES))
+        elif current.small_file_count < 2:
+            skipped.append(_skip(current, SKIP_NOTHING_TO_COMPACT))
+        else:
+            to_compact.append(current)
+    return CompactionPlan(to_compact=tuple(to_compact), skipped=tuple(skipped))
+
+
+def _skip(stats: PartitionStats, reason: str) -> PartitionCompactionResult:
+    return PartitionCompactionResult(
+        partition=stats.partition,
+        before_file_count=stats.file_count,
+        after_file_count=stats.file_count,
+        skipped_reason=reason,
+        status="skipped",
+        small_file_count=stats.small_file_count,
+        bytes_before=stats.total_bytes,
+        bytes_after=stats.total_bytes,
+        rows_before=stats.total_rows,
+        rows_after=stats.total_rows,
+    )

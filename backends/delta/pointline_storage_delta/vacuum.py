@@ -1,0 +1,104 @@
+"""Vacuum: delete files no Delta version within the retention needs, after a fresh load."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+
+from deltalake.exceptions import DeltaError
+
+from pointline_storage import RetentionTooShortError, VacuumReport
+from pointline_storage_delta.snapshot import DeltaSnapshot
+
+RETENTION_PROPERTY = "delta.deletedFileRetentionDuration"
+#: The Delta protocol's default for ``delta.deletedFileRetentionDuration``: one week.
+DEFAULT_MIN_RETENTION_HOURS = 168.0
+
+_UNIT_HOURS = {
+    "week": 168.0,
+    "day": 24.0,
+    "hour": 1.0,
+    "minute": 1 / 60,
+    "second": 1 / 3600,
+    "millisecond": 1 / 3_600_000,
+    "microsecond": 1 / 3_600_000_000,
+}
+_INTERVAL_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+?)s?\b")
+
+
+def minimum_retention_hours(configuration: Mapping[str, str]) -> float | None:
+    """The table's minimum vacuum retention in hours, or ``None`` if it cannot be parsed.
+
+    Reads ``delta.deletedFileRetentionDuration`` (e.g. ``"interval 7 days"``), defaulting
+    to one week when the table does not set it.
+    """
+    raw = configuration.get(RETENTION_PROPERTY)
+    if raw is None:
+        return DEFAULT_MIN_RETENTION_HOURS
+    text = raw.strip().lower().removeprefix("interval").strip()
+    parts = _INTERVAL_PART.findall(text)
+    if not parts or _INTERVAL_PART.sub("", text).strip():
+        return None
+    hours = 0.0
+    for amount, unit in parts:
+        if unit not in _UNIT_HOURS:
+            return None
+        hours += float(amount) * _UNIT_HOURS[unit]
+    return hours
+
+
+def vacuum_table(
+    snapshot: DeltaSnapshot,
+    *,
+    table_name: str,
+    retention_hours: int,
+    dry_run: bool,
+    enforce_retention_duration: bool,
+    full: bool,
+) -> VacuumReport:
+    """Vacuum a freshly loaded snapshot (the caller must not pass a stale one).
+
+    Raises:
+        RetentionTooShortError: enforcement is on and the retention is below the table's
+            minimum; raised before anything is deleted.
+    """
+    started = time.perf_counter()
+    if enforce_retention_duration:
+        minimum = minimum_retention_hours(snapshot.configuration)
+        if minimum is not None and retention_hours < minimum:
+            raise _too_short(table_name, retention_hours, f"{minimum:g} hours")
+    try:
+        files = snapshot.table.vacuum(
+            retention_hours=retention_hours,
+            dry_run=dry_run,
+            enforce_retention_duration=enforce_retention_duration,
+            full=full,
+        )
+    except DeltaError as exc:
+        # The engine checks retention itself when our parser could not read the property.
+        if "retention period" in str(exc).lower():
+            raise _too_short(
+                table_name, retention_hours, snapshot.configuration.get(RETENTION_PROPERTY, "")
+            ) from exc
+        raise
+    deleted = tuple(sorted(files))
+    return VacuumReport(
+        table_name=table_name,
+        dry_run=dry_run,
+        retention_hours=retention_hours,
+        enforce_retention_duration=enforce_retention_duration,
+        full=full,
+        deleted_count=len(deleted),
+        deleted_files=deleted,
+        version=snapshot.version,
+        duration_seconds=time.perf_counter() - started,
+    )
+
+
+def _too_short(table_name: str, retention_hours: int, minimum: str) -> RetentionTooShortError:
+    return RetentionTooShortError(
+        f"retention of {retention_hours} hours is below table {table_name!r}'s minimum of "
+        f"{minimum} ({RETENTION_PROPERTY}); raise retention_hours, or pass "
+        "enforce_retention_duration=False if no reader or writer can still need those files"
+    )
