@@ -131,6 +131,7 @@ class VacuumReport(_Serialisable):
         full: Whether files never referenced by the log were considered too.
         deleted_count: How many files were (or, in a dry run, would be) deleted.
         deleted_files: Their paths relative to the table root, sorted.
+        deleted_bytes: Their total size.
         version: Table version the vacuum worked from.
         duration_seconds: Wall-clock time of the call.
     """
@@ -142,6 +143,7 @@ class VacuumReport(_Serialisable):
     full: bool
     deleted_count: int
     deleted_files: tuple[str, ...]
+    deleted_bytes: int = 0
     version: int | None = None
     duration_seconds: float = 0.0
 

@@ -102,7 +102,9 @@ def _compact_one(
     if removed == 0:
         skipped = _outcome(stats, status="skipped", after_file_count=stats.file_count)
         return dataclasses.replace(skipped, skipped_reason=SKIP_NOTHING_TO_COMPACT), None
-    result = _outcome(stats, status="compacted", after_file_count=stats.file_count - removed + added)
+    result = _outcome(
+        stats, status="compacted", after_file_count=stats.file_count - removed + added
+    )
     return dataclasses.replace(
         result,
         files_removed=removed,

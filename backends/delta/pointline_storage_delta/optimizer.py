@@ -126,8 +126,10 @@ class DeltaPartitionOptimizer:
         full: bool,
     ) -> VacuumReport:
         """Vacuum after loading the latest version; see ``pointline_storage.Backend``."""
+        location = self.locate(table_name)
         return vacuum.vacuum_table(
-            self.snapshot(table_name),
+            open_snapshot(location, table_name, self._storage_options),
+            location,
             table_name=table_name,
             retention_hours=retention_hours,
             dry_run=dry_run,

@@ -10,7 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pointline_storage import PartitionCompactionResult, PartitionKey, PartitionStats
-from pointline_storage.models import SKIP_BELOW_MIN_SMALL_FILES, SKIP_NO_FILES, SKIP_NOTHING_TO_COMPACT
+from pointline_storage.models import (
+    SKIP_BELOW_MIN_SMALL_FILES,
+    SKIP_NO_FILES,
+    SKIP_NOTHING_TO_COMPACT,
+)
 
 
 @dataclass(frozen=True)

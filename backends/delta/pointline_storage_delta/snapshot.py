@@ -94,7 +94,9 @@ def _kind(delta_type: str) -> ValueKind:
     return "other"
 
 
-def partition_stats(snapshot: DeltaSnapshot, target_size: int) -> dict[PartitionKey, PartitionStats]:
+def partition_stats(
+    snapshot: DeltaSnapshot, target_size: int
+) -> dict[PartitionKey, PartitionStats]:
     """Aggregate the snapshot's add actions per partition, from a single scan.
 
     The cost is one read of the in-memory snapshot, whatever the number of partitions.

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from deltalake.exceptions import DeltaError
 
-from pointline_storage import RetentionTooShortError, VacuumReport
+from pointline_storage import RetentionTooShortError, TableLocation, VacuumReport
 from pointline_storage_delta.snapshot import DeltaSnapshot
 
 RETENTION_PROPERTY = "delta.deletedFileRetentionDuration"
@@ -50,6 +50,7 @@ def minimum_retention_hours(configuration: Mapping[str, str]) -> float | None:
 
 def vacuum_table(
     snapshot: DeltaSnapshot,
+    location: TableLocation,
     *,
     table_name: str,
     retention_hours: int,
@@ -68,12 +69,51 @@ def vacuum_table(
         minimum = minimum_retention_hours(snapshot.configuration)
         if minimum is not None and retention_hours < minimum:
             raise _too_short(table_name, retention_hours, f"{minimum:g} hours")
+    existing = _data_files(location)
+    # The engine also names files an earlier vacuum already deleted, and can answer with
+    # absolute paths: report only files that existed, relative to the table root.
+
+    def engine_vacuum(dry: bool) -> list[str]:
+        files = _engine_vacuum(
+            snapshot, table_name, retention_hours, dry, enforce_retention_duration, full
+        )
+        return _existing(files, location, existing)
+
+    # A dry pass first: a real engine vacuum commits new table versions even when it
+    # deletes nothing, and a no-op must leave the table as it was.
+    deleted = engine_vacuum(dry=True)
+    if deleted and not dry_run:
+        deleted = engine_vacuum(dry=False)
+    return VacuumReport(
+        table_name=table_name,
+        dry_run=dry_run,
+        retention_hours=retention_hours,
+        enforce_retention_duration=enforce_retention_duration,
+        full=full,
+        deleted_count=len(deleted),
+        deleted_files=tuple(sorted(deleted)),
+        deleted_bytes=sum(existing[path] for path in deleted),
+        version=snapshot.version,
+        duration_seconds=time.perf_counter() - started,
+    )
+
+
+def _engine_vacuum(
+    snapshot: DeltaSnapshot,
+    table_name: str,
+    retention_hours: int,
+    dry_run: bool,
+    enforce_retention_duration: bool,
+    full: bool,
+) -> list[str]:
     try:
-        files = snapshot.table.vacuum(
-            retention_hours=retention_hours,
-            dry_run=dry_run,
-            enforce_retention_duration=enforce_retention_duration,
-            full=full,
+        return list(
+            snapshot.table.vacuum(
+                retention_hours=retention_hours,
+                dry_run=dry_run,
+                enforce_retention_duration=enforce_retention_duration,
+                full=full,
+            )
         )
     except DeltaError as exc:
         # The engine checks retention itself when our parser could not read the property.
@@ -82,18 +122,31 @@ def vacuum_table(
                 table_name, retention_hours, snapshot.configuration.get(RETENTION_PROPERTY, "")
             ) from exc
         raise
-    deleted = tuple(sorted(files))
-    return VacuumReport(
-        table_name=table_name,
-        dry_run=dry_run,
-        retention_hours=retention_hours,
-        enforce_retention_duration=enforce_retention_duration,
-        full=full,
-        deleted_count=len(deleted),
-        deleted_files=deleted,
-        version=snapshot.version,
-        duration_seconds=time.perf_counter() - started,
-    )
+
+
+def _data_files(location: TableLocation) -> dict[str, int]:
+    """Every file under the table root outside ``_delta_log``, relative, with its size."""
+    root = location.path.rstrip("/") + "/"
+    found = location.fs.find(location.path, detail=True)
+    files = {}
+    for path, info in found.items():
+        relative = path[len(root) :] if path.startswith(root) else path
+        if not relative.startswith("_delta_log/"):
+            files[relative] = int(info.get("size") or 0)
+    return files
+
+
+def _existing(paths: list[str], location: TableLocation, existing: dict[str, int]) -> list[str]:
+    prefixes = [location.uri.rstrip("/") + "/", location.path.rstrip("/") + "/"]
+    relative = []
+    for path in paths:
+        for prefix in prefixes:
+            if path.startswith(prefix):
+                path = path[len(prefix) :]
+                break
+        if path in existing:
+            relative.append(path)
+    return relative
 
 
 def _too_short(table_name: str, retention_hours: int, minimum: str) -> RetentionTooShortError:

@@ -1,0 +1,36 @@
+"""The conformance suite every backend must pass, in the style of fsspec's abstract tests.
+
+Opt-in, never auto-loaded. A backend's test module combines the mixins with a fixture
+class that overrides the ``NotImplementedError`` fixtures of :class:`BackendFixtures`::
+
+    from pointline_storage.testing import AbstractBackendTests, BackendFixtures
+
+    class MyFixtures(BackendFixtures):
+        @pytest.fixture
+        def backend(self, tmp_path):
+            return load_backend("my-backend", root=str(tmp_path))
+        ...
+
+    class TestMyBackend(AbstractBackendTests, MyFixtures):
+        pass
+"""
+
+from pointline_storage.testing.compaction import AbstractCompactionTests
+from pointline_storage.testing.fixtures import BackendFixtures, sample_rows, sorted_rows
+from pointline_storage.testing.inspection import AbstractInspectionTests
+from pointline_storage.testing.vacuum import AbstractVacuumTests
+
+
+class AbstractBackendTests(AbstractCompactionTests, AbstractInspectionTests, AbstractVacuumTests):
+    """Every conformance test: compaction, inspection and vacuum."""
+
+
+__all__ = [
+    "AbstractBackendTests",
+    "AbstractCompactionTests",
+    "AbstractInspectionTests",
+    "AbstractVacuumTests",
+    "BackendFixtures",
+    "sample_rows",
+    "sorted_rows",
+]

@@ -1,0 +1,134 @@
+"""Fixtures the conformance suite needs from a backend.
+
+Subclass :class:`BackendFixtures` and override every fixture that raises
+``NotImplementedError``; the others have working defaults.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Mapping
+
+import pyarrow as pa
+import pytest
+
+from pointline_storage import Backend, PartitionKey
+
+#: Partition columns of the sample table, in order.
+SAMPLE_PARTITION_BY = ("exchange", "trading_date")
+SAMPLE_EXCHANGES = ("sse", "szse")
+SAMPLE_DATES = (dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 4))
+#: Files written per partition by the default ``sample_table`` fixture.
+SAMPLE_FILES_PER_PARTITION = 10
+SAMPLE_ROWS_PER_FILE = 20
+
+ReadRows = Callable[[str], pa.Table]
+DataFiles = Callable[[str], Mapping[PartitionKey, frozenset[str]]]
+TableVersion = Callable[[str], "int | None"]
+CorruptPartition = Callable[[str, Mapping[str, object]], None]
+
+
+def sample_rows(files_per_partition: int = SAMPLE_FILES_PER_PARTITION) -> pa.Table:
+    """Deterministic market-data rows: every exchange x date, ``SAMPLE_ROWS_PER_FILE`` rows
+    per file."""
+    rng = random.Random(7)
+    per_partition = files_per_partition * SAMPLE_ROWS_PER_FILE
+    columns: dict[str, list[object]] = {
+        name: [] for name in ("exchange", "trading_date", "ts", "order_id", "price", "qty", "side")
+    }
+    order_id = 0
+    for exchange in SAMPLE_EXCHANGES:
+        for day in SAMPLE_DATES:
+            start = dt.datetime.combine(day, dt.time(9, 30))
+            for i in range(per_partition):
+                order_id += 1
+                columns["exchange"].append(exchange)
+                columns["trading_date"].append(day)
+                columns["ts"].append(start + dt.timedelta(milliseconds=37 * i))
+                columns["order_id"].append(order_id)
+                columns["price"].append(round(rng.uniform(5, 50), 2))
+                columns["qty"].append(rng.randrange(100, 10_000, 100))
+                columns["side"].append(rng.choice("BS"))
+    schema = pa.schema(
+        [
+            ("exchange", pa.string()),
+            ("trading_date", pa.date32()),
+            ("ts", pa.timestamp("us")),
+            ("order_id", pa.int64()),
+            ("price", pa.float64()),
+            ("qty", pa.int64()),
+            ("side", pa.string()),
+        ]
+    )
+    return pa.table(columns, schema=schema)
+
+
+def sorted_rows(table: pa.Table) -> pa.Table:
+    """Rows in a canonical order and column order, for whole-content comparison."""
+    table = table.select(sorted(table.column_names))
+    return table.sort_by([(name, "ascending") for name in table.column_names])
+
+
+class BackendFixtures:
+    """Base class of a backend's fixture class; see the conformance suite's docs."""
+
+    #: Whether the backend's tables have versions (reports carry ``version_before/after``).
+    supports_table_versions = True
+
+    @pytest.fixture
+    def make_backend(self) -> Callable[[], Backend]:
+        """Return a function loading a new backend instance bound to this test's fresh,
+        empty root (every call gives a separate instance on the same root)."""
+        raise NotImplementedError("override the 'make_backend' fixture")
+
+    @pytest.fixture
+    def backend(self, make_backend: Callable[[], Backend]) -> Backend:
+        """A loaded backend bound to this test's root."""
+        return make_backend()
+
+    @pytest.fixture
+    def read_rows(self, backend: Backend) -> ReadRows:
+        """Return a function reading a table's current rows as a pyarrow table."""
+        raise NotImplementedError("override the 'read_rows' fixture")
+
+    @pytest.fixture
+    def data_files(self, backend: Backend) -> DataFiles:
+        """Return a function mapping each partition of a table to its live data files.
+
+        Partitions are canonical (see ``PartitionKey``); files are named as the backend
+        likes, as long as a rewritten file gets a new name.
+        """
+        raise NotImplementedError("override the 'data_files' fixture")
+
+    @pytest.fixture
+    def table_version(self, backend: Backend) -> TableVersion:
+        """Return a function giving a table's current version (``None`` if unversioned)."""
+        raise NotImplementedError("override the 'table_version' fixture")
+
+    @pytest.fixture
+    def corrupt_partition(self, backend: Backend) -> CorruptPartition:
+        """Return a function making one data file of a partition unreadable."""
+        raise NotImplementedError("override the 'corrupt_partition' fixture")
+
+    @pytest.fixture
+    def sample_table(self, backend: Backend) -> str:
+        """Create the partitioned sample table of many small files; return its name.
+
+        The default uses the backend's optional ``write_sample_table`` hook.
+        """
+        backend.write_sample_table(
+            "orders",
+            rows=sample_rows(),
+            partition_by=SAMPLE_PARTITION_BY,
+            rows_per_file=SAMPLE_ROWS_PER_FILE,
+        )
+        return "orders"
+
+    @pytest.fixture
+    def unpartitioned_table(self, backend: Backend) -> str:
+        """Create an unpartitioned table of small files; return its name."""
+        backend.write_sample_table(
+            "flat", rows=sample_rows(files_per_partition=1), rows_per_file=SAMPLE_ROWS_PER_FILE
+        )
+        return "flat"

@@ -1,0 +1,6 @@
+"""Test-suite configuration: make the fixture helper modules in tests/ importable."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
