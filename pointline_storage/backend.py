@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 REQUIRED_HOOKS = ("compact_partitions", "inspect_partitions", "vacuum_table")
 DEFAULT_RETENTION_HOURS = 168
 DEFAULT_MIN_SMALL_FILES = 8
+
+_Report = TypeVar("_Report", CompactionReport, TableInspection, VacuumReport)
 
 
 class Backend:
@@ -100,6 +102,7 @@ class Backend:
         _require_int("min_small_files", min_small_files, minimum=0)
         return self._call(
             "compact_partitions",
+            CompactionReport,
             table_name=table_name,
             partitions=specs,
             target_file_size_bytes=target_file_size_bytes,
@@ -123,7 +126,9 @@ class Backend:
             TableNotFoundError: the table does not exist.
         """
         specs = None if partitions is None else _partition_specs(partitions)
-        return self._call("inspect_partitions", table_name=table_name, partitions=specs)
+        return self._call(
+            "inspect_partitions", TableInspection, table_name=table_name, partitions=specs
+        )
 
     def vacuum_table(
         self,
@@ -156,6 +161,7 @@ class Backend:
         _require_int("retention_hours", retention_hours, minimum=0)
         return self._call(
             "vacuum_table",
+            VacuumReport,
             table_name=table_name,
             retention_hours=retention_hours,
             dry_run=bool(dry_run),
@@ -186,10 +192,13 @@ class Backend:
             rows_per_file=rows_per_file,
         )
 
-    def _call(self, hook_name: str, **kwargs: Any) -> Any:
+    def _call(self, hook_name: str, expected: type[_Report], **kwargs: Any) -> _Report:
         result = getattr(self.plugin_manager.hook, hook_name)(**kwargs)
-        if result is None:
-            raise PointlineStorageError(f"backend {self.name!r} returned nothing from {hook_name}")
+        if not isinstance(result, expected):
+            raise PointlineStorageError(
+                f"backend {self.name!r} returned {type(result).__name__} from {hook_name}, "
+                f"expected {expected.__name__}"
+            )
         return result
 
 

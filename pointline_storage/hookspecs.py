@@ -1,3 +1,4 @@
+# mypy: disable-error-code="empty-body"
 """The pluggy contract every storage backend implements.
 
 A backend is an object whose methods carry :data:`hookimpl` markers for these hooks. Hooks

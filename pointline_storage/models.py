@@ -35,7 +35,8 @@ def format_partition(partition: PartitionKey) -> str:
 class _Serialisable:
     def to_dict(self) -> dict[str, Any]:
         """Return the report as plain Python data (JSON-serialisable)."""
-        return _plain(dataclasses.asdict(self))  # type: ignore[call-overload]
+        plain: dict[str, Any] = _plain(dataclasses.asdict(self))  # type: ignore[call-overload]
+        return plain
 
 
 def _plain(value: Any) -> Any:

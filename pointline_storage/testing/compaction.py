@@ -8,6 +8,7 @@ from pointline_storage import (
     Backend,
     CompactionFailedError,
     InvalidPartitionError,
+    PartitionCompactionResult,
     PointlineStorageError,
     TableNotFoundError,
 )
@@ -235,7 +236,7 @@ class AbstractCompactionTests:
     def test_progress_is_reported_once_per_partition(
         self, backend: Backend, sample_table: str
     ) -> None:
-        seen = []
+        seen: list[PartitionCompactionResult] = []
         named = [SSE_DAY1, SZSE_DAY1, {"exchange": "bse", "trading_date": SAMPLE_DATES[0]}]
         report = backend.compact_partitions(
             sample_table, partitions=named, min_small_files=2, progress=seen.append

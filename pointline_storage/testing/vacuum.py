@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -58,7 +59,7 @@ class AbstractVacuumTests:
         rows = sorted_rows(read_rows(sample_table))
         backend.compact_partitions(sample_table, partitions=[DAY1, DAY2], min_small_files=2)
         removed = before[key(DAY1)] | before[key(DAY2)]
-        options = {"retention_hours": 0, "enforce_retention_duration": False}
+        options: dict[str, Any] = {"retention_hours": 0, "enforce_retention_duration": False}
         dry = backend.vacuum_table(sample_table, **options)
         assert dry.dry_run
         assert set(dry.deleted_files) == removed

@@ -131,7 +131,7 @@ def partition_stats(
     for row in grouped:
         partition = tuple(
             (column, NULL_VALUE if row[key] is None else snapshot.render(column, row[key]))
-            for column, key in zip(snapshot.partition_columns, keys)
+            for column, key in zip(snapshot.partition_columns, keys, strict=True)
         )
         complete_rows = row["num_records_count"] == row["size_bytes_count"]
         stats[partition] = PartitionStats(

@@ -1,0 +1,197 @@
+"""Delta-specific behaviour of the Delta backends, beyond the shared conformance suite."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from deltalake import DeltaTable, write_deltalake
+from pointline_storage_delta import DeltaPartitionOptimizer
+from pointline_storage_delta.vacuum import minimum_retention_hours
+
+from pointline_storage import (
+    InvalidOptionError,
+    RetentionTooShortError,
+    TableNotFoundError,
+    hookimpl,
+    load_backend,
+)
+from pointline_storage.testing import sample_rows
+
+PARTITION_BY = ["exchange", "trading_date"]
+
+
+def write_small_files(path: Path, files: int = 6, configuration: dict | None = None) -> None:
+    rows = sample_rows(files_per_partition=1)
+    for number in range(files):
+        write_deltalake(
+            str(path),
+            rows,
+            mode="append" if number else "error",
+            partition_by=PARTITION_BY,
+            configuration=configuration if not number else None,
+        )
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> Path:
+    write_small_files(tmp_path / "orders")
+    return tmp_path / "orders"
+
+
+@pytest.fixture
+def scans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count snapshot scans (calls of the real get_add_actions)."""
+    calls: list[int] = []
+    real = DeltaTable.get_add_actions
+
+    def counting(self: DeltaTable, flatten: bool = False):
+        calls.append(1)
+        return real(self, flatten=flatten)
+
+    monkeypatch.setattr(DeltaTable, "get_add_actions", counting)
+    return calls
+
+
+def every_day(count: int) -> list[dict[str, object]]:
+    start = dt.date(2024, 1, 2)
+    return [
+        {"exchange": exchange, "trading_date": start + dt.timedelta(days=offset)}
+        for exchange in ("sse", "szse")
+        for offset in range(count // 2)
+    ]
+
+
+def test_planning_many_partitions_costs_one_scan(table: Path, scans: list[int]) -> None:
+    backend = load_backend("delta-local", root=table.parent)
+    named = every_day(100)
+    inspection = backend.inspect_partitions("orders", named)
+    assert len(inspection.partitions) == 100
+    assert len(scans) == 1
+    report = backend.compact_partitions("orders", partitions=named, min_small_files=2, dry_run=True)
+    assert report.planned_partitions == 6
+    assert len(scans) == 2
+
+
+def test_a_real_compaction_scans_twice_whatever_the_partition_count(
+    table: Path, scans: list[int]
+) -> None:
+    backend = load_backend("delta-local", root=table.parent)
+    report = backend.compact_partitions("orders", partitions=every_day(6), min_small_files=2)
+    assert report.succeeded_partitions == 6
+    assert len(scans) == 2, "one scan to plan, one to measure the result"
+
+
+def test_the_tables_target_file_size_is_the_default(tmp_path: Path) -> None:
+    write_small_files(tmp_path / "orders", configuration={"delta.targetFileSize": "100"})
+    backend = load_backend("delta-local", root=tmp_path)
+    day = {"exchange": "sse", "trading_date": "2024-01-02"}
+    report = backend.compact_partitions("orders", partitions=[day], min_small_files=2)
+    assert report.target_file_size_bytes == 100
+    assert report.partitions[0].skipped_reason == "below_min_small_files"
+    assert backend.inspect_partitions("orders").target_file_size_bytes == 100
+    explicit = backend.compact_partitions(
+        "orders", partitions=[day], min_small_files=2, target_file_size_bytes=10_000_000
+    )
+    assert explicit.partitions[0].status == "compacted"
+
+
+def test_the_tables_retention_property_is_enforced(tmp_path: Path) -> None:
+    write_small_files(
+        tmp_path / "orders",
+        files=2,
+        configuration={"delta.deletedFileRetentionDuration": "interval 2 hours"},
+    )
+    backend = load_backend("delta-local", root=tmp_path)
+    with pytest.raises(RetentionTooShortError, match="2 hours"):
+        backend.vacuum_table("orders", retention_hours=1)
+    assert backend.vacuum_table("orders", retention_hours=2).deleted_count == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "hours"),
+    [
+        (None, 168.0),
+        ("interval 1 week", 168.0),
+        ("interval 7 days", 168.0),
+        ("interval 2 hours", 2.0),
+        ("interval 1 day 12 hours", 36.0),
+        ("INTERVAL 30 MINUTES", 0.5),
+        ("interval 3 fortnights", None),
+        ("forever", None),
+    ],
+)
+def test_minimum_retention_parsing(value: str | None, hours: float | None) -> None:
+    configuration = {} if value is None else {"delta.deletedFileRetentionDuration": value}
+    assert minimum_retention_hours(configuration) == hours
+
+
+def test_a_real_vacuum_with_nothing_to_delete_makes_no_version(table: Path) -> None:
+    backend = load_backend("delta-local", root=table.parent)
+    version = DeltaTable(str(table)).version()
+    report = backend.vacuum_table(
+        "orders", retention_hours=0, enforce_retention_duration=False, dry_run=False
+    )
+    assert report.deleted_count == 0
+    assert DeltaTable(str(table)).version() == version
+
+
+def test_vacuum_reports_bytes_of_deleted_files(table: Path) -> None:
+    backend = load_backend("delta-local", root=table.parent)
+    day = {"exchange": "sse", "trading_date": "2024-01-02"}
+    compacted = backend.compact_partitions("orders", partitions=[day], min_small_files=2)
+    options = {"retention_hours": 0, "enforce_retention_duration": False}
+    report = backend.vacuum_table("orders", dry_run=False, **options)
+    assert report.deleted_bytes == compacted.partitions[0].bytes_before
+    assert all(not (table / path).exists() for path in report.deleted_files)
+
+
+def test_observer_hookwrapper_sees_every_call(table: Path) -> None:
+    backend = load_backend("delta-local", root=table.parent)
+    seen = []
+
+    class Observer:
+        @hookimpl(wrapper=True)
+        def compact_partitions(self, table_name, dry_run):
+            report = yield
+            seen.append((table_name, dry_run, report.planned_partitions))
+            return report
+
+    backend.plugin_manager.register(Observer())
+    backend.compact_partitions("orders", partitions=every_day(2), min_small_files=2, dry_run=True)
+    assert seen == [("orders", True, 2)]
+
+
+def test_table_paths_point_anywhere_and_file_uris_work(table: Path, tmp_path: Path) -> None:
+    backend = load_backend(
+        "delta-local", root=(tmp_path / "elsewhere").as_uri(), table_paths={"events": str(table)}
+    )
+    assert backend.inspect_partitions("events").partitions
+    uri_backend = load_backend("delta-local", root=table.parent.as_uri())
+    assert uri_backend.inspect_partitions("orders").partitions
+
+
+def test_a_directory_without_a_delta_log_is_not_a_table(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    pq.write_table(pa.table({"a": [1]}), tmp_path / "plain" / "part.parquet")
+    backend = load_backend("delta-local", root=tmp_path)
+    with pytest.raises(TableNotFoundError, match="holds no Delta table"):
+        backend.inspect_partitions("plain")
+    with pytest.raises(TableNotFoundError, match="does not exist"):
+        backend.vacuum_table("absent")
+
+
+def test_delta_local_refuses_remote_roots() -> None:
+    with pytest.raises(InvalidOptionError, match="delta-local works on local paths"):
+        load_backend("delta-local", root="memory://bucket/silver")
+
+
+def test_repr_never_shows_storage_options() -> None:
+    optimizer = DeltaPartitionOptimizer(
+        silver_root="/data", storage_options={"AWS_SECRET_ACCESS_KEY": "hunter2"}
+    )
+    assert "hunter2" not in repr(optimizer)
+    assert "hunter2" not in repr(load_backend("delta-local", root="/data"))
