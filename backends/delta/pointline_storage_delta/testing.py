@@ -1,0 +1,81 @@
+"""Conformance-suite fixtures for backends that store Delta tables.
+
+Any backend writing Delta tables (``delta-local``, or a third party's on other storage)
+gets ``read_rows``, ``data_files``, ``table_version`` and ``corrupt_partition`` from here
+by overriding two fixtures: ``make_backend`` and ``table_uri``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import fsspec
+import pyarrow as pa
+import pytest
+from deltalake import DeltaTable
+
+from pointline_storage import PartitionKey, canonical_value
+from pointline_storage.testing import BackendFixtures
+
+
+def partition_key(values: Mapping[str, object], columns: list[str]) -> PartitionKey:
+    """A partition's canonical key from typed values, as the engine stores them."""
+    return tuple((column, canonical_value(values[column], "other")) for column in columns)
+
+
+class DeltaFixtures(BackendFixtures):
+    """Fixtures reading Delta tables directly with deltalake, independently of the backend."""
+
+    @pytest.fixture
+    def table_uri(self) -> Callable[[str], str]:
+        """Return a function giving the URI deltalake opens for a table name."""
+        raise NotImplementedError("override the 'table_uri' fixture")
+
+    @pytest.fixture
+    def storage_options(self) -> dict[str, str]:
+        """Options deltalake and fsspec need to reach the tables (none for local disk)."""
+        return {}
+
+    @pytest.fixture
+    def open_table(
+        self, table_uri: Callable[[str], str], storage_options: dict[str, str]
+    ) -> Callable[[str], DeltaTable]:
+        """Return a function loading the latest version of a table."""
+        return lambda name: DeltaTable(table_uri(name), storage_options=storage_options or None)
+
+    @pytest.fixture
+    def read_rows(self, open_table: Callable[[str], DeltaTable]) -> Callable[[str], pa.Table]:
+        return lambda name: open_table(name).to_pyarrow_table()
+
+    @pytest.fixture
+    def table_version(self, open_table: Callable[[str], DeltaTable]) -> Callable[[str], int]:
+        return lambda name: open_table(name).version()
+
+    @pytest.fixture
+    def data_files(
+        self, open_table: Callable[[str], DeltaTable]
+    ) -> Callable[[str], dict[PartitionKey, frozenset[str]]]:
+        def files(name: str) -> dict[PartitionKey, frozenset[str]]:
+            table = open_table(name)
+            columns = table.metadata().partition_columns
+            grouped: dict[PartitionKey, set[str]] = {}
+            for action in pa.table(table.get_add_actions(flatten=True)).to_pylist():
+                values = {column: action[f"partition.{column}"] for column in columns}
+                grouped.setdefault(partition_key(values, columns), set()).add(action["path"])
+            return {partition: frozenset(paths) for partition, paths in grouped.items()}
+
+        return files
+
+    @pytest.fixture
+    def corrupt_partition(
+        self,
+        table_uri: Callable[[str], str],
+        data_files: Callable[[str], dict[PartitionKey, frozenset[str]]],
+    ) -> Callable[[str, Mapping[str, object]], None]:
+        def corrupt(name: str, spec: Mapping[str, object]) -> None:
+            victim = sorted(data_files(name)[partition_key(spec, list(spec))])[0]
+            fs, root = fsspec.core.url_to_fs(table_uri(name))
+            with fs.open(f"{root.rstrip('/')}/{victim}", "wb") as handle:
+                handle.write(b"not a parquet file")
+
+        return corrupt
