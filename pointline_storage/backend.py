@@ -183,6 +183,10 @@ class Backend:
             UnsupportedOperationError: the backend does not implement this optional hook.
         """
         _require_int("rows_per_file", rows_per_file, minimum=1)
+        if isinstance(partition_by, (str, bytes)):
+            raise InvalidOptionError(
+                f"partition_by must be a list of column names, got {partition_by!r}"
+            )
         if not self.plugin_manager.hook.write_sample_table.get_hookimpls():
             raise UnsupportedOperationError(f"backend {self.name!r} cannot write sample tables")
         self.plugin_manager.hook.write_sample_table(
@@ -243,6 +247,8 @@ def load_backend(
     manager.add_hookspecs(hookspecs)
     try:
         manager.register(plugin, name=name)
+        # A hookimpl naming no hook (a misspelt optional hook) would otherwise be ignored.
+        manager.check_pending()
     except pluggy.PluginValidationError as exc:
         raise BackendLoadError(f"backend {name!r} implements a hook wrongly: {exc}") from exc
     missing = [hook for hook in REQUIRED_HOOKS if not getattr(manager.hook, hook).get_hookimpls()]

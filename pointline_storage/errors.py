@@ -6,7 +6,8 @@ LookupError, so callers can catch them either way.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pointline_storage.models import CompactionReport
@@ -54,6 +55,10 @@ class CompactionFailedError(PointlineStorageError):
     def __init__(self, message: str, *, report: CompactionReport) -> None:
         super().__init__(message)
         self.report = report
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle and copy rebuild an exception as cls(*args): pass the keyword-only report.
+        return (functools.partial(type(self), report=self.report), self.args, self.__dict__)
 
 
 class UnsupportedOperationError(PointlineStorageError, NotImplementedError):

@@ -7,11 +7,15 @@ raises the same errors.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal
 
 from pointline_storage.errors import InvalidPartitionError
 from pointline_storage.models import PartitionKey
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DECIMAL_INTEGER = re.compile(r"[+-]?\d+")
 
 #: One partition as a caller names it: every partition column mapped to a value.
 PartitionSpec = Mapping[str, object]
@@ -54,7 +58,10 @@ def _date(value: object) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
+        # fromisoformat alone accepts other forms (20240102) on some Python versions.
         try:
+            if not _ISO_DATE.fullmatch(value):
+                raise ValueError(value)
             return dt.date.fromisoformat(value)
         except ValueError:
             raise ValueError(f"expected a YYYY-MM-DD date, got {value!r}") from None
@@ -64,10 +71,9 @@ def _date(value: object) -> dt.date:
 def _integer(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError(f"expected an integer, got {type(value).__name__}")
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"expected an integer, got {value!r}") from None
+    if isinstance(value, str) and not _DECIMAL_INTEGER.fullmatch(value):
+        raise ValueError(f"expected an integer, got {value!r}")
+    return int(value)
 
 
 def _boolean(value: object) -> str:

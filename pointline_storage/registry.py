@@ -75,9 +75,7 @@ def load_factory(entry_point: EntryPoint) -> BackendFactory:
     try:
         factory = entry_point.load()
     except Exception as exc:
-        raise BackendLoadError(
-            f"could not import {where}: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise BackendLoadError(f"could not import {where}: {type(exc).__name__}: {exc}") from exc
     if not callable(factory):
         raise BackendLoadError(f"{where} is not callable: got {type(factory).__name__}")
     return factory  # type: ignore[no-any-return]
