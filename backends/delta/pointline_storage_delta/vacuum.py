@@ -151,7 +151,8 @@ def _existing(paths: list[str], location: TableLocation, existing: dict[str, int
 
 def _too_short(table_name: str, retention_hours: int, minimum: str) -> RetentionTooShortError:
     return RetentionTooShortError(
-        f"retention of {retention_hours} hours is below table {table_name!r}'s minimum of "
-        f"{minimum} ({RETENTION_PROPERTY}); raise retention_hours, or pass "
-        "enforce_retention_duration=False if no reader or writer can still need those files"
+        f"retention of {retention_hours} h is below the minimum of {minimum} for table "
+        f"{table_name!r} ({RETENTION_PROPERTY}); raise the retention, or turn the retention "
+        "check off (enforce_retention_duration=False, CLI --no-enforce-retention) only if no "
+        "reader or writer can still need those files"
     )

@@ -1,0 +1,151 @@
+"""``pointline-storage demo``: every primitive at work on a sample table of tiny files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import shlex
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from pointline_storage import cli_render
+from pointline_storage.backend import DEFAULT_MIN_SMALL_FILES, DEFAULT_RETENTION_HOURS, load_backend
+from pointline_storage.progress import compact_with_progress
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+PROG_NAME = "pointline-storage"
+DEMO_BACKEND = "delta-local"
+DEMO_TABLE = "cn_order_events"
+
+_DEMO_DAYS = (dt.date(2024, 1, 2), dt.date(2024, 1, 3))
+_DEMO_EXCHANGES = ("sse", "szse")
+_DEMO_FILES_PER_PARTITION = 24
+_DEMO_ROWS_PER_FILE = 50
+
+
+def run_demo(root: str) -> None:
+    """Build the sample table under ``root``, then inspect, compact and vacuum it, printing
+    each report and the equivalent command line."""
+    backend = load_backend(DEMO_BACKEND, root=root)
+
+    def command(name: str, *flags: str) -> None:
+        line = [PROG_NAME, name, "--root", root, "--table", DEMO_TABLE, *flags]
+        click.secho(f"$ {shlex.join(line)}", dim=True)
+
+    _heading("1. A table of many tiny files")
+    rows = _demo_rows(_DEMO_FILES_PER_PARTITION * _DEMO_ROWS_PER_FILE)
+    backend.write_sample_table(
+        DEMO_TABLE,
+        rows=rows,
+        partition_by=["exchange", "trading_date"],
+        rows_per_file=_DEMO_ROWS_PER_FILE,
+    )
+    partition_count = len(_DEMO_EXCHANGES) * len(_DEMO_DAYS)
+    click.echo(
+        f"wrote {rows.num_rows:,} order events to {root}/{DEMO_TABLE}\n"
+        f"partitioned by exchange/trading_date: {partition_count} partitions x "
+        f"{_DEMO_FILES_PER_PARTITION} files x {_DEMO_ROWS_PER_FILE} rows,\n"
+        "one commit per file, the way per-source-file ingestion leaves a table"
+    )
+
+    _heading("2. Inspect")
+    command("inspect")
+    click.echo(cli_render.render_inspection(backend.inspect_partitions(DEMO_TABLE)))
+
+    chosen = [
+        {"exchange": exchange, "trading_date": day.isoformat()}
+        for exchange in _DEMO_EXCHANGES
+        for day in _DEMO_DAYS
+    ][:3]
+    min_small_files = DEFAULT_MIN_SMALL_FILES
+    flags = [
+        *(
+            option
+            for spec in chosen
+            for option in ("--partition", ",".join(f"{k}={v}" for k, v in spec.items()))
+        ),
+        "--min-small-files",
+        str(min_small_files),
+    ]
+
+    _heading("3. Compact three partitions: dry run first")
+    command("compact", *flags, "--dry-run")
+    report = compact_with_progress(
+        backend, DEMO_TABLE, chosen, min_small_files=min_small_files, dry_run=True
+    )
+    click.echo(cli_render.render_compaction(report))
+
+    _heading("4. Compact three partitions")
+    command("compact", *flags)
+    report = compact_with_progress(backend, DEMO_TABLE, chosen, min_small_files=min_small_files)
+    click.echo(cli_render.render_compaction(report))
+
+    _heading("5. Inspect again: the fourth partition was not touched")
+    command("inspect")
+    click.echo(cli_render.render_inspection(backend.inspect_partitions(DEMO_TABLE)))
+
+    _heading("6. Vacuum (dry run)")
+    click.echo(
+        "retention 0 h with the retention check off, so the files compaction just removed\n"
+        f"are listed; the real default is {DEFAULT_RETENTION_HOURS} h with the check on, "
+        "and a dry run unless --no-dry-run"
+    )
+    vacuum_flags = ["--retention-hours", "0", "--no-enforce-retention"]
+    command("vacuum", *vacuum_flags)
+    vacuum_report = backend.vacuum_table(
+        DEMO_TABLE, retention_hours=0, dry_run=True, enforce_retention_duration=False
+    )
+    click.echo(cli_render.render_vacuum(vacuum_report, max_files=8))
+
+    _heading("Done")
+    click.echo(
+        f"the table is left at {root}/{DEMO_TABLE}; nothing was deleted.\n"
+        "to delete the files listed above, run:"
+    )
+    command("vacuum", *vacuum_flags, "--no-dry-run")
+
+
+def _heading(title: str) -> None:
+    click.echo()
+    click.secho(f"== {title} ==", bold=True)
+
+
+def _demo_rows(rows_per_partition: int) -> pa.Table:
+    """Deterministic order events: ``rows_per_partition`` per exchange and trading day.
+
+    Columns: exchange, trading_date, ts, order_id, price, qty, side.
+    """
+    import pyarrow as pa
+
+    rng = random.Random(7)
+    columns: dict[str, list[Any]] = {
+        name: [] for name in ("exchange", "trading_date", "ts", "order_id", "price", "qty", "side")
+    }
+    for exchange, start_price in zip(_DEMO_EXCHANGES, (10.52, 8.17), strict=True):
+        for day in _DEMO_DAYS:
+            clock = dt.datetime.combine(day, dt.time(9, 30))
+            price = start_price
+            for number in range(rows_per_partition):
+                clock += dt.timedelta(microseconds=rng.randrange(5_000, 2_000_000))
+                price = max(0.01, round(price + rng.choice((-0.01, 0.0, 0.0, 0.01)), 2))
+                columns["exchange"].append(exchange)
+                columns["trading_date"].append(day)
+                columns["ts"].append(clock)
+                columns["order_id"].append(int(day.strftime("%Y%m%d")) * 1_000_000 + number)
+                columns["price"].append(price)
+                columns["qty"].append(100 * rng.randrange(1, 50))
+                columns["side"].append(rng.choice("BS"))
+    return pa.table(
+        {
+            "exchange": pa.array(columns["exchange"], pa.string()),
+            "trading_date": pa.array(columns["trading_date"], pa.date32()),
+            "ts": pa.array(columns["ts"], pa.timestamp("us")),
+            "order_id": pa.array(columns["order_id"], pa.int64()),
+            "price": pa.array(columns["price"], pa.float64()),
+            "qty": pa.array(columns["qty"], pa.int64()),
+            "side": pa.array(columns["side"], pa.string()),
+        }
+    )
