@@ -34,16 +34,24 @@ def format_partition(partition: PartitionKey) -> str:
 
 class _Serialisable:
     def to_dict(self) -> dict[str, Any]:
-        """Return the report as plain Python data (JSON-serialisable)."""
-        plain: dict[str, Any] = _plain(dataclasses.asdict(self))  # type: ignore[call-overload]
-        return plain
+        """Return the report as plain JSON-serialisable data.
+
+        Tuples become lists, and a partition becomes an object of column to value, in
+        partition-column order (``{}`` for an unpartitioned table).
+        """
+        return {
+            field.name: _plain(field.name, getattr(self, field.name))
+            for field in dataclasses.fields(self)  # type: ignore[arg-type]
+        }
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+def _plain(name: str, value: Any) -> Any:
+    if name == "partition":
+        return dict(value)
+    if isinstance(value, _Serialisable):
+        return value.to_dict()
     if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
+        return [_plain("", item) for item in value]
     return value
 
 

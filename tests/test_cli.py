@@ -207,8 +207,8 @@ def test_inspect_named_partitions_canonicalises_values(root):
     assert result.returncode == 0, result.stderr
     partitions = json.loads(result.stdout)["partitions"]
     assert [(p["partition"], p["file_count"]) for p in partitions] == [
-        ([["exchange", "sse"], ["trading_date", "2024-01-02"]], FILES_PER_PARTITION),
-        ([["exchange", "szse"], ["trading_date", "2024-01-05"]], 0),
+        ({"exchange": "sse", "trading_date": "2024-01-02"}, FILES_PER_PARTITION),
+        ({"exchange": "szse", "trading_date": "2024-01-05"}, 0),
     ]
 
 
@@ -393,7 +393,7 @@ def test_failed_partition_without_stop_on_error_exits_3(root):
     report = json.loads(result.stdout)
     assert report["failed_partitions"] == 1
     assert report["succeeded_partitions"] == 1
-    statuses = {tuple(map(tuple, p["partition"])): p for p in report["partitions"]}
+    statuses = {tuple(p["partition"].items()): p for p in report["partitions"]}
     failed = statuses[(("exchange", "sse"), ("trading_date", "2024-01-02"))]
     assert failed["status"] == "failed"
     assert failed["error"]
@@ -421,7 +421,7 @@ def test_empty_partition_option_compacts_an_unpartitioned_table(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     (partition,) = json.loads(result.stdout)["partitions"]
-    assert partition["partition"] == []
+    assert partition["partition"] == {}
     assert partition["status"] == "compacted"
     assert (partition["before_file_count"], partition["after_file_count"]) == (3, 1)
 

@@ -134,7 +134,7 @@ def test_compaction_report_to_dict_uses_lists() -> None:
     assert data["partition_keys"] == ["exchange", "trading_date"]
     first, second = data["partitions"]
     assert first == {
-        "partition": [["exchange", "sse"], ["trading_date", "2024-01-02"]],
+        "partition": {"exchange": "sse", "trading_date": "2024-01-02"},
         "before_file_count": 12,
         "after_file_count": 1,
         "skipped_reason": None,
@@ -148,21 +148,21 @@ def test_compaction_report_to_dict_uses_lists() -> None:
         "files_removed": 12,
         "files_added": 1,
     }
-    assert second["partition"] == [["exchange", "szse"], ["trading_date", "2024-01-02"]]
+    assert second["partition"] == {"exchange": "szse", "trading_date": "2024-01-02"}
     assert second["skipped_reason"] == "below_min_small_files"
     assert data["version_before"] == 3
     assert data["duration_seconds"] == 0.25
 
 
-def test_result_to_dict_partition_is_list_of_lists() -> None:
+def test_result_to_dict_partition_is_an_ordered_object() -> None:
     data = _result().to_dict()
-    assert type(data["partition"]) is list
-    assert all(type(pair) is list for pair in data["partition"])
+    assert type(data["partition"]) is dict
+    assert list(data["partition"]) == ["exchange", "trading_date"]
 
 
 def test_unpartitioned_result_to_dict() -> None:
     data = _result(partition=()).to_dict()
-    assert data["partition"] == []
+    assert data["partition"] == {}
 
 
 def test_vacuum_report_to_dict() -> None:
@@ -183,7 +183,7 @@ def test_vacuum_report_to_dict() -> None:
 def test_inspection_to_dict_nests_partition_stats() -> None:
     assert _inspection().to_dict()["partitions"] == [
         {
-            "partition": [["exchange", "sse"], ["trading_date", "2024-01-02"]],
+            "partition": {"exchange": "sse", "trading_date": "2024-01-02"},
             "file_count": 3,
             "small_file_count": 2,
             "total_bytes": 3000,
