@@ -21,6 +21,7 @@ from pointline_storage.errors import (
     InvalidTableNameError,
     PointlineStorageError,
     RetentionTooShortError,
+    StorageError,
     TableNotFoundError,
     UnsupportedOperationError,
 )
@@ -35,7 +36,12 @@ from pointline_storage.models import (
     TableInspection,
     VacuumReport,
 )
-from pointline_storage.partitions import PartitionSpec, canonical_value, normalize_partitions
+from pointline_storage.partitions import (
+    PartitionSpec,
+    canonical_value,
+    normalize_partitions,
+    render_stored_value,
+)
 from pointline_storage.registry import ENTRY_POINT_GROUP, available_backends
 
 __all__ = [
@@ -56,6 +62,7 @@ __all__ = [
     "PartitionStats",
     "PointlineStorageError",
     "RetentionTooShortError",
+    "StorageError",
     "TableInspection",
     "TableLocation",
     "TableNotFoundError",
@@ -67,5 +74,6 @@ __all__ = [
     "hookimpl",
     "load_backend",
     "normalize_partitions",
+    "render_stored_value",
     "resolve_table_location",
 ]

@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 REQUIRED_HOOKS = ("compact_partitions", "inspect_partitions", "vacuum_table")
 DEFAULT_RETENTION_HOURS = 168
 DEFAULT_MIN_SMALL_FILES = 8
+#: Engines count bytes in signed 64-bit integers.
+MAX_INT64 = 2**63 - 1
+#: A century; engines overflow on durations far beyond any real retention.
+MAX_RETENTION_HOURS = 100 * 366 * 24
 
 _Report = TypeVar("_Report", CompactionReport, TableInspection, VacuumReport)
 
@@ -98,8 +102,12 @@ class Backend:
         """
         specs = _partition_specs(partitions)
         if target_file_size_bytes is not None:
-            _require_int("target_file_size_bytes", target_file_size_bytes, minimum=1)
+            _require_int(
+                "target_file_size_bytes", target_file_size_bytes, minimum=1, maximum=MAX_INT64
+            )
         _require_int("min_small_files", min_small_files, minimum=0)
+        _require_bool("dry_run", dry_run)
+        _require_bool("continue_on_error", continue_on_error)
         return self._call(
             "compact_partitions",
             CompactionReport,
@@ -107,8 +115,8 @@ class Backend:
             partitions=specs,
             target_file_size_bytes=target_file_size_bytes,
             min_small_files=min_small_files,
-            dry_run=bool(dry_run),
-            continue_on_error=bool(continue_on_error),
+            dry_run=dry_run,
+            continue_on_error=continue_on_error,
             progress=progress,
         )
 
@@ -158,15 +166,18 @@ class Backend:
             InvalidOptionError: ``retention_hours`` is negative.
             TableNotFoundError: the table does not exist.
         """
-        _require_int("retention_hours", retention_hours, minimum=0)
+        _require_int("retention_hours", retention_hours, minimum=0, maximum=MAX_RETENTION_HOURS)
+        _require_bool("dry_run", dry_run)
+        _require_bool("enforce_retention_duration", enforce_retention_duration)
+        _require_bool("full", full)
         return self._call(
             "vacuum_table",
             VacuumReport,
             table_name=table_name,
             retention_hours=retention_hours,
-            dry_run=bool(dry_run),
-            enforce_retention_duration=bool(enforce_retention_duration),
-            full=bool(full),
+            dry_run=dry_run,
+            enforce_retention_duration=enforce_retention_duration,
+            full=full,
         )
 
     def write_sample_table(
@@ -275,8 +286,16 @@ def _partition_specs(partitions: Iterable[PartitionSpec]) -> tuple[PartitionSpec
     return tuple(dict(spec) for spec in specs)
 
 
-def _require_int(option: str, value: object, *, minimum: int) -> None:
+def _require_int(option: str, value: object, *, minimum: int, maximum: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidOptionError(f"{option} must be an integer, got {value!r}")
     if value < minimum:
         raise InvalidOptionError(f"{option} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise InvalidOptionError(f"{option} must be <= {maximum}, got {value}")
+
+
+def _require_bool(option: str, value: object) -> None:
+    # Truthiness would turn a missing setting (None) into dry_run=False: a real deletion.
+    if not isinstance(value, bool):
+        raise InvalidOptionError(f"{option} must be True or False, got {value!r}")

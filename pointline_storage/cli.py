@@ -7,11 +7,12 @@ but some partitions failed. Errors are printed as one ``error: ...`` line on std
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -22,16 +23,12 @@ from pointline_storage.backend import (
     Backend,
     load_backend,
 )
-from pointline_storage.demo import DEMO_TABLE, run_demo
+from pointline_storage.demo import DEMO_TABLE, PROG_NAME, run_demo
 from pointline_storage.errors import CompactionFailedError, PointlineStorageError
 from pointline_storage.partitions import PartitionSpec
 from pointline_storage.progress import compact_with_progress
 from pointline_storage.registry import available_backends, find_entry_point, load_factory
 
-if TYPE_CHECKING:
-    pass
-
-PROG_NAME = "pointline-storage"
 DEFAULT_BACKEND = "delta-local"
 
 #: Exit status of ``compact`` when it finished but some partitions failed.
@@ -39,6 +36,8 @@ EXIT_PARTIAL_FAILURE = 3
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+#: Set to show the traceback of an unexpected error instead of one line.
+DEBUG_VARIABLE = "POINTLINE_STORAGE_DEBUG"
 
 
 # --- option parsing -----------------------------------------------------------------------
@@ -402,6 +401,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail(exc.format_message(), exc.exit_code)
     except PointlineStorageError as exc:
         _fail(str(exc) or type(exc).__name__, EXIT_ERROR)
+    except Exception as exc:  # an engine or environment failure nobody anticipated
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        _fail(
+            f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_VARIABLE}=1 to see the traceback)",
+            EXIT_ERROR,
+        )
     sys.exit(result if isinstance(result, int) else 0)
 
 

@@ -61,5 +61,12 @@ class CompactionFailedError(PointlineStorageError):
         return (functools.partial(type(self), report=self.report), self.args, self.__dict__)
 
 
+class StorageError(PointlineStorageError):
+    """The storage engine could not read or write a table (e.g. a corrupt log).
+
+    The original engine error is chained as ``__cause__``.
+    """
+
+
 class UnsupportedOperationError(PointlineStorageError, NotImplementedError):
     """The backend does not implement an optional operation."""

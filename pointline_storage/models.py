@@ -7,7 +7,7 @@ same work compare equal and serialise identically.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 #: A partition: ``(column, value)`` pairs in the table's partition-column order, values
@@ -23,7 +23,8 @@ PartitionStatus = Literal["compacted", "would_compact", "skipped", "failed", "no
 SKIP_BELOW_MIN_SMALL_FILES = "below_min_small_files"
 #: The partition holds no files at all (it does not exist in the table).
 SKIP_NO_FILES = "no_files"
-#: The engine found no group of two or more small files it could merge.
+#: No two small files can be merged: fewer than two, none that fit together within the
+#: target size, or (rarely, decided by the engine) none adjacent in its file order.
 SKIP_NOTHING_TO_COMPACT = "nothing_to_compact"
 
 
@@ -40,8 +41,8 @@ class _Serialisable:
         partition-column order (``{}`` for an unpartitioned table).
         """
         return {
-            field.name: _plain(field.name, getattr(self, field.name))
-            for field in dataclasses.fields(self)  # type: ignore[arg-type]
+            item.name: _plain(item.name, getattr(self, item.name))
+            for item in dataclasses.fields(self)  # type: ignore[arg-type]
         }
 
 
@@ -62,18 +63,21 @@ class PartitionCompactionResult(_Serialisable):
     Attributes:
         partition: The partition, canonically rendered.
         before_file_count: Files in the partition before the call.
-        after_file_count: Files after the call; ``None`` in a dry run for a partition that
-            would be compacted, since the engine decides the exact output.
+        after_file_count: Files after the call, measured from the table once all work is
+            done (so it includes files other writers appended meanwhile); ``None`` when
+            not known, e.g. in a dry run for a partition that would be compacted.
         skipped_reason: Why the partition was skipped (one of the ``SKIP_*`` constants).
         error: ``"ExceptionType: message"`` when the partition failed.
         status: What happened, see :data:`PartitionStatus`.
         small_file_count: Files smaller than the target size before the call.
         bytes_before: Total size of the partition's files before the call.
-        bytes_after: Total size after the call (``None`` when not known).
+        bytes_after: Total size after the call, measured like ``after_file_count``.
         rows_before: Rows before the call (``None`` if the table lacks row statistics).
-        rows_after: Rows after the call (``None`` when not known).
-        files_removed: Files the compaction rewrote (and removed from the table).
-        files_added: Files the compaction wrote.
+        rows_after: Rows after the call, measured like ``after_file_count``: equal to
+            ``rows_before`` unless other writers changed the partition meanwhile.
+        files_removed: Files this compaction rewrote (and removed from the table), as its
+            commit records them.
+        files_added: Files this compaction wrote.
     """
 
     partition: PartitionKey
@@ -81,7 +85,7 @@ class PartitionCompactionResult(_Serialisable):
     after_file_count: int | None
     skipped_reason: str | None = None
     error: str | None = None
-    status: PartitionStatus = "skipped"
+    status: PartitionStatus = field(kw_only=True)
     small_file_count: int = 0
     bytes_before: int = 0
     bytes_after: int | None = None
@@ -108,7 +112,8 @@ class CompactionReport(_Serialisable):
         target_file_size_bytes: The target size used to tell small files from large.
         min_small_files: The threshold used.
         version_before: Table version the plan was made from (``None`` if unversioned).
-        version_after: Table version after the call (``None`` if unversioned).
+        version_after: Table version after the call, other writers' commits included
+            (``None`` if unversioned).
         duration_seconds: Wall-clock time of the call.
     """
 
@@ -141,7 +146,8 @@ class VacuumReport(_Serialisable):
         deleted_count: How many files were (or, in a dry run, would be) deleted.
         deleted_files: Their paths relative to the table root, sorted.
         deleted_bytes: Their total size.
-        version: Table version the vacuum worked from.
+        version: Table version the vacuum read before deciding (a real vacuum that
+            deletes files then adds commits of its own).
         duration_seconds: Wall-clock time of the call.
     """
 

@@ -21,35 +21,59 @@ _DECIMAL_INTEGER = re.compile(r"[+-]?\d+")
 PartitionSpec = Mapping[str, object]
 
 #: How a partition column's values are parsed and rendered.
-ValueKind = Literal["string", "date", "integer", "boolean", "other"]
+ValueKind = Literal["string", "date", "integer", "boolean"]
+
+#: How a null partition value is rendered for display.
+NULL_VALUE = "null"
 
 
 def canonical_value(value: object, kind: ValueKind) -> str:
-    """Render a partition value canonically for a column of the given kind.
+    """Render a caller's partition value canonically for a column of the given kind.
 
     Dates render as ``YYYY-MM-DD`` (from a ``date`` or an ISO string), integers in base 10
-    (from an ``int`` or a numeric string), booleans as ``true``/``false``.
+    (from an ``int`` or a decimal string), booleans as ``true``/``false`` (from a ``bool``
+    or that string), strings as given (a ``date`` or ``int`` is accepted and rendered).
 
     Raises:
         ValueError: the value is of the wrong type for the column or cannot be parsed.
     """
     if value is None:
-        raise ValueError("null partition values are not supported")
+        raise ValueError("null partition values are not supported yet")
     if kind == "date":
         return _date(value).isoformat()
     if kind == "integer":
         return str(_integer(value))
     if kind == "boolean":
         return _boolean(value)
+    if kind == "string":
+        return _string(value)
+    raise ValueError(f"unknown partition value kind {kind!r}")
+
+
+def render_stored_value(value: object) -> str:
+    """Render a typed partition value read from storage, for keys and display.
+
+    Agrees with :func:`canonical_value` for every supported kind.
+    """
+    if value is None:
+        return NULL_VALUE
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if kind == "string" and not isinstance(value, (str, int)):
-        raise ValueError(f"expected a string, got {type(value).__name__}")
     return str(value)
+
+
+def _string(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"expected a string, got {type(value).__name__}")
 
 
 def _date(value: object) -> dt.date:

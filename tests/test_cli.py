@@ -525,3 +525,42 @@ def test_demo_builds_compacts_and_lists_files_to_vacuum(tmp_path):
     again = run("demo", "--dir", str(directory))
     line = assert_one_error_line(again, 1)
     assert "already exists" in line
+
+
+def test_an_unexpected_error_is_one_line_unless_debugging(tmp_path):
+    dist_info = tmp_path / "faulty_backend-0.1.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: faulty-backend\nVersion: 0.1\n"
+    )
+    (dist_info / "entry_points.txt").write_text(
+        "[pointline_storage.backends]\nfaulty = faulty_backend:create_backend\n"
+    )
+    (tmp_path / "faulty_backend.py").write_text(
+        "from pointline_storage import hookimpl\n"
+        "class Faulty:\n"
+        "    @hookimpl\n"
+        "    def compact_partitions(self, table_name):\n"
+        "        raise RuntimeError('disk on fire')\n"
+        "    @hookimpl\n"
+        "    def inspect_partitions(self, table_name):\n"
+        "        raise RuntimeError('disk on fire')\n"
+        "    @hookimpl\n"
+        "    def vacuum_table(self, table_name):\n"
+        "        raise RuntimeError('disk on fire')\n"
+        "def create_backend(**options):\n"
+        "    return Faulty()\n"
+    )
+    env = {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    }
+    args = ("inspect", "--backend", "faulty", "--root", str(tmp_path), "--table", "t")
+    result = run(*args, env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: unexpected RuntimeError: disk on fire "
+        "(set POINTLINE_STORAGE_DEBUG=1 to see the traceback)"
+    )
+    debug = run(*args, env={**env, "POINTLINE_STORAGE_DEBUG": "1"})
+    assert debug.returncode == 1
+    assert "Traceback" in debug.stderr

@@ -14,7 +14,9 @@ from pointline_storage_delta.vacuum import minimum_retention_hours
 
 from pointline_storage import (
     InvalidOptionError,
+    PartitionCompactionResult,
     RetentionTooShortError,
+    StorageError,
     TableNotFoundError,
     hookimpl,
     load_backend,
@@ -195,3 +197,55 @@ def test_repr_never_shows_storage_options() -> None:
     )
     assert "hunter2" not in repr(optimizer)
     assert "hunter2" not in repr(load_backend("delta-local", root="/data"))
+
+
+def test_delta_local_refuses_s3_roots_without_needing_s3fs() -> None:
+    with pytest.raises(InvalidOptionError, match="delta-local works on local paths"):
+        load_backend("delta-local", root="s3://bucket/silver")
+
+
+def test_a_corrupt_log_is_a_storage_error(table: Path) -> None:
+    with (table / "_delta_log" / "00000000000000000000.json").open("a") as log:
+        log.write("{not json\n")
+    backend = load_backend("delta-local", root=table.parent)
+    with pytest.raises(StorageError, match="cannot read table 'orders'"):
+        backend.inspect_partitions("orders")
+
+
+def test_a_plain_file_is_not_a_table(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    backend = load_backend("delta-local", root=tmp_path)
+    with pytest.raises(TableNotFoundError, match="is a file"):
+        backend.compact_partitions("afile", partitions=[{}])
+
+
+def test_a_commit_conflict_fails_only_its_partition(tmp_path: Path) -> None:
+    path = tmp_path / "events"
+    for number in range(5):
+        rows = pa.table({"p": [f"p{i:02}" for i in range(6)], "v": [number] * 6})
+        write_deltalake(str(path), rows, mode="append", partition_by=["p"])
+    backend = load_backend("delta-local", root=tmp_path)
+
+    def delete_in_p02_after_p01(result: PartitionCompactionResult) -> None:
+        if result.partition == (("p", "p01"),):
+            DeltaTable(str(path)).delete("p = 'p02' AND v = 0")  # a concurrent writer
+
+    report = backend.compact_partitions(
+        "events",
+        partitions=[{"p": f"p{i:02}"} for i in range(6)],
+        min_small_files=2,
+        progress=delete_in_p02_after_p01,
+    )
+    statuses = {dict(result.partition)["p"]: result.status for result in report.partitions}
+    assert statuses == {
+        "p00": "compacted",
+        "p01": "compacted",
+        "p02": "failed",
+        "p03": "compacted",
+        "p04": "compacted",
+        "p05": "compacted",
+    }
+    (failed,) = [result for result in report.partitions if result.status == "failed"]
+    assert "CommitFailedError" in (failed.error or "")
+    values = DeltaTable(str(path)).to_pyarrow_table().to_pylist()
+    assert len(values) == 29, "every row but the one deleted by the other writer"

@@ -160,8 +160,8 @@ def test_compact_partitions_passes_validated_keywords(backend: Backend) -> None:
         partitions=(spec for spec in [{"exchange": "sse"}, {"exchange": "szse"}]),
         target_file_size_bytes=4096,
         min_small_files=2,
-        dry_run=1,  # type: ignore[arg-type]
-        continue_on_error=0,  # type: ignore[arg-type]
+        dry_run=True,
+        continue_on_error=False,
         progress=seen.append,
     )
 
@@ -474,4 +474,34 @@ def test_write_sample_table_rejects_bad_rows_per_file(
             rows_per_file=rows_per_file,  # type: ignore[arg-type]
         )
 
+    assert _calls(backend) == []
+
+
+@pytest.mark.parametrize("flag", ["dry_run", "enforce_retention_duration", "full"])
+@pytest.mark.parametrize("value", [None, 0, 1, "False", "true"])
+def test_vacuum_flags_must_be_real_booleans(backend: Backend, flag: str, value: object) -> None:
+    # A missing setting (None) must never become dry_run=False, a real deletion.
+    with pytest.raises(InvalidOptionError, match=flag):
+        backend.vacuum_table("cn_order_events", **{flag: value})
+    assert _calls(backend) == []
+
+
+@pytest.mark.parametrize("flag", ["dry_run", "continue_on_error"])
+def test_compaction_flags_must_be_real_booleans(backend: Backend, flag: str) -> None:
+    with pytest.raises(InvalidOptionError, match=flag):
+        backend.compact_partitions("t", partitions=[{"exchange": "sse"}], **{flag: None})
+    assert _calls(backend) == []
+
+
+def test_a_target_size_beyond_int64_is_refused(backend: Backend) -> None:
+    with pytest.raises(InvalidOptionError, match="must be <="):
+        backend.compact_partitions(
+            "t", partitions=[{"exchange": "sse"}], target_file_size_bytes=2**63
+        )
+    assert _calls(backend) == []
+
+
+def test_a_retention_beyond_a_century_is_refused(backend: Backend) -> None:
+    with pytest.raises(InvalidOptionError, match="must be <="):
+        backend.vacuum_table("t", retention_hours=10**9)
     assert _calls(backend) == []

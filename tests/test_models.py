@@ -192,9 +192,15 @@ def test_inspection_to_dict_nests_partition_stats() -> None:
     ]
 
 
+def test_partition_compaction_result_needs_a_status() -> None:
+    with pytest.raises(TypeError, match="status"):
+        PartitionCompactionResult(partition=(), before_file_count=0, after_file_count=0)  # type: ignore[call-arg]
+
+
 def test_partition_compaction_result_defaults() -> None:
-    result = PartitionCompactionResult(partition=(), before_file_count=0, after_file_count=0)
-    assert result.status == "skipped"
+    result = PartitionCompactionResult(
+        partition=(), before_file_count=0, after_file_count=0, status="compacted"
+    )
     assert result.skipped_reason is None
     assert result.error is None
     assert (result.files_removed, result.files_added) == (0, 0)

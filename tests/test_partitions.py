@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 import pytest
 
 from pointline_storage import InvalidPartitionError, canonical_value, normalize_partitions
-from pointline_storage.partitions import ValueKind
+from pointline_storage.partitions import ValueKind, render_stored_value
 
 
 def _render(kinds: Mapping[str, ValueKind]) -> Callable[[str, object], str]:
@@ -48,9 +48,6 @@ def _normalize(partitions: object, columns: tuple[str, ...] = COLUMNS) -> object
         ("", "string", ""),
         (dt.date(2024, 1, 2), "string", "2024-01-02"),
         (5, "string", "5"),
-        (dt.datetime(2024, 1, 2, 3, 4, 5), "other", "2024-01-02 03:04:05"),
-        (dt.date(2024, 1, 2), "other", "2024-01-02"),
-        (1.5, "other", "1.5"),
     ],
 )
 def test_canonical_value(value: object, kind: ValueKind, expected: str) -> None:
@@ -78,12 +75,30 @@ def test_canonical_value(value: object, kind: ValueKind, expected: str) -> None:
         (None, "integer", "null"),
         (None, "boolean", "null"),
         (None, "string", "null"),
-        (None, "other", "null"),
+        (True, "string", "bool"),
+        (dt.datetime(2024, 1, 2, 3, 4), "string", "datetime"),
+        ("x", "float", "kind"),
     ],
 )
 def test_canonical_value_rejects(value: object, kind: ValueKind, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         canonical_value(value, kind)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "null"),
+        (True, "true"),
+        (dt.datetime(2024, 1, 2, 3, 4, 5), "2024-01-02 03:04:05"),
+        (dt.date(2024, 1, 2), "2024-01-02"),
+        (7, "7"),
+        (1.5, "1.5"),
+        ("sse", "sse"),
+    ],
+)
+def test_render_stored_value(value: object, expected: str) -> None:
+    assert render_stored_value(value) == expected
 
 
 def test_canonical_value_date_error_hides_the_parser_traceback() -> None:

@@ -3,13 +3,17 @@
 Opt-in, never auto-loaded. A backend's test module combines the mixins with a fixture
 class that overrides the ``NotImplementedError`` fixtures of :class:`BackendFixtures`::
 
+    import pytest
+
+    from pointline_storage import load_backend
     from pointline_storage.testing import AbstractBackendTests, BackendFixtures
 
     class MyFixtures(BackendFixtures):
         @pytest.fixture
-        def backend(self, tmp_path):
-            return load_backend("my-backend", root=str(tmp_path))
-        ...
+        def make_backend(self, tmp_path):
+            return lambda: load_backend("my-backend", root=str(tmp_path))
+
+        ...  # read_rows, data_files, table_version, corrupt_partition
 
     class TestMyBackend(AbstractBackendTests, MyFixtures):
         pass

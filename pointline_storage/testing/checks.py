@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 
-from pointline_storage import CompactionReport, PartitionKey
+from pointline_storage import CompactionReport, PartitionKey, render_stored_value
 
 
 def key(spec: Mapping[str, object]) -> PartitionKey:
-    """The canonical key of a sample-table partition spec."""
-    return tuple(
-        (column, value.isoformat() if isinstance(value, dt.date) else str(value))
-        for column, value in spec.items()
-    )
+    """The canonical key of a sample-table partition spec (named in column order)."""
+    return tuple((column, render_stored_value(value)) for column, value in spec.items())
 
 
 def assert_report_consistent(report: CompactionReport) -> None:

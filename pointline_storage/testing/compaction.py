@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pointline_storage import (
@@ -157,6 +159,28 @@ class AbstractCompactionTests:
         assert result.small_file_count == 0
         assert result.skipped_reason == "below_min_small_files"
         assert data_files(sample_table) == before
+
+    def test_files_too_big_to_pair_are_not_compacted_and_the_dry_run_says_so(
+        self,
+        backend: Backend,
+        sample_table: str,
+        data_files: DataFiles,
+        table_version: TableVersion,
+    ) -> None:
+        stats = backend.inspect_partitions(sample_table, [SSE_DAY1]).partitions[0]
+        # Every file is small, but no two fit together within the target.
+        target = stats.total_bytes * 3 // (2 * stats.file_count)
+        before, version = data_files(sample_table), table_version(sample_table)
+        options: dict[str, Any] = {"partitions": [SSE_DAY1], "target_file_size_bytes": target}
+        dry = backend.compact_partitions(sample_table, dry_run=True, min_small_files=2, **options)
+        real = backend.compact_partitions(sample_table, min_small_files=2, **options)
+        for report in (dry, real):
+            assert_report_consistent(report)
+            (result,) = report.partitions
+            assert result.small_file_count == SAMPLE_FILES_PER_PARTITION
+            assert (result.status, result.skipped_reason) == ("skipped", "nothing_to_compact")
+        assert data_files(sample_table) == before
+        assert table_version(sample_table) == version
 
     def test_rerun_skips_everything_and_writes_nothing(
         self,

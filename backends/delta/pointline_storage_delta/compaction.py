@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import json
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
 
 from pointline_storage import (
     CompactionFailedError,
@@ -15,9 +14,9 @@ from pointline_storage import (
     PartitionKey,
     PartitionStats,
 )
-from pointline_storage.models import SKIP_NOTHING_TO_COMPACT, format_partition
+from pointline_storage.models import SKIP_NOTHING_TO_COMPACT, PartitionStatus, format_partition
 from pointline_storage_delta.planner import plan_compaction
-from pointline_storage_delta.snapshot import DeltaSnapshot, partition_stats
+from pointline_storage_delta.snapshot import DeltaSnapshot, scan_partitions
 
 Progress = Callable[[PartitionCompactionResult], None] | None
 
@@ -36,8 +35,7 @@ def compact_partitions(
     """Plan from one snapshot scan, then compact each planned partition in its own commit.
 
     Partitions are isolated: a failing partition is recorded and, with ``continue_on_error``,
-    the others still run. The report's after-counts are measured from the table state after
-    the call, not taken from the engine's metrics.
+    the others still run. After-values are measured from the table once the work is done.
 
     Raises:
         CompactionFailedError: a partition failed and ``continue_on_error`` is false.
@@ -45,17 +43,17 @@ def compact_partitions(
     started = time.perf_counter()
     target = snapshot.target_file_size(target_file_size_bytes)
     plan = plan_compaction(
-        partitions, partition_stats(snapshot, target), min_small_files=min_small_files
+        partitions, scan_partitions(snapshot, target), min_small_files=min_small_files
     )
     results = {result.partition: result for result in plan.skipped}
     _notify(progress, plan.skipped)
-    failure: BaseException | None = None
+    failure: Exception | None = None
     attempted = 0
     for stats in plan.to_compact:
         if dry_run:
-            result = _outcome(stats, status="would_compact", after_file_count=None)
+            result = _outcome(stats, "would_compact")
         elif failure is not None:
-            result = _outcome(stats, status="not_attempted", after_file_count=None)
+            result = _outcome(stats, "not_attempted")
         else:
             attempted += 1
             result, error = _compact_one(snapshot, stats, target)
@@ -63,118 +61,14 @@ def compact_partitions(
                 failure = error
         results[stats.partition] = result
         _notify(progress, [result])
-    compacted = [r.partition for r in results.values() if r.status == "compacted"]
-    if compacted:
-        results.update(_measured(snapshot, target, [results[p] for p in compacted]))
-    report = _report(
-        snapshot,
-        table_name=table_name,
-        results=results,
-        planned=len(plan.to_compact),
-        attempted=attempted,
-        dry_run=dry_run,
-        target=target,
-        min_small_files=min_small_files,
-        duration=time.perf_counter() - started,
-    )
-    if failure is not None:
-        failed = next(r for r in report.partitions if r.status == "failed")
-        raise CompactionFailedError(
-            f"compaction of table {table_name!r} failed at partition "
-            f"{format_partition(failed.partition)}: {failed.error}",
-            report=report,
-        ) from failure
-    return report
-
-
-def _compact_one(
-    snapshot: DeltaSnapshot, stats: PartitionStats, target: int
-) -> tuple[PartitionCompactionResult, BaseException | None]:
-    filters = [(column, "=", value) for column, value in stats.partition]
-    try:
-        metrics = snapshot.table.optimize.compact(
-            partition_filters=filters or None, target_size=target
-        )
-    except Exception as exc:  # isolate the partition, whatever the engine raised
-        failed = _outcome(stats, status="failed", after_file_count=None)
-        return dataclasses.replace(failed, error=f"{type(exc).__name__}: {exc}"), exc
-    removed, added = int(metrics["numFilesRemoved"]), int(metrics["numFilesAdded"])
-    if removed == 0:
-        skipped = _outcome(stats, status="skipped", after_file_count=stats.file_count)
-        return dataclasses.replace(skipped, skipped_reason=SKIP_NOTHING_TO_COMPACT), None
-    result = _outcome(
-        stats, status="compacted", after_file_count=stats.file_count - removed + added
-    )
-    return dataclasses.replace(
-        result,
-        files_removed=removed,
-        files_added=added,
-        bytes_after=stats.total_bytes
-        - _total_size(metrics["filesRemoved"])
-        + _total_size(metrics["filesAdded"]),
-    ), None
-
-
-def _total_size(summary: Any) -> int:
-    parsed = json.loads(summary) if isinstance(summary, str) else summary
-    return int(parsed.get("totalSize", 0))
-
-
-def _outcome(
-    stats: PartitionStats, *, status: str, after_file_count: int | None
-) -> PartitionCompactionResult:
-    return PartitionCompactionResult(
-        partition=stats.partition,
-        before_file_count=stats.file_count,
-        after_file_count=after_file_count,
-        status=status,  # type: ignore[arg-type]
-        small_file_count=stats.small_file_count,
-        bytes_before=stats.total_bytes,
-        rows_before=stats.total_rows,
-    )
-
-
-def _measured(
-    snapshot: DeltaSnapshot, target: int, compacted: list[PartitionCompactionResult]
-) -> dict[PartitionKey, PartitionCompactionResult]:
-    """Replace engine-reported after-values with the table's state after the call."""
-    after = partition_stats(snapshot, target)
-    measured = {}
-    for result in compacted:
-        now = after.get(result.partition)
-        measured[result.partition] = dataclasses.replace(
-            result,
-            after_file_count=now.file_count if now else 0,
-            bytes_after=now.total_bytes if now else 0,
-            rows_after=now.total_rows if now else 0,
-        )
-    return measured
-
-
-def _notify(progress: Progress, results: Any) -> None:
-    if progress is not None:
-        for result in results:
-            progress(result)
-
-
-def _report(
-    snapshot: DeltaSnapshot,
-    *,
-    table_name: str,
-    results: dict[PartitionKey, PartitionCompactionResult],
-    planned: int,
-    attempted: int,
-    dry_run: bool,
-    target: int,
-    min_small_files: int,
-    duration: float,
-) -> CompactionReport:
+    if any(result.status == "compacted" for result in results.values()):
+        results = _measured(snapshot, target, results)
     ordered = tuple(results[key] for key in sorted(results))
     statuses = [result.status for result in ordered]
-    return CompactionReport(
+    report = CompactionReport(
         table_name=table_name,
         partition_keys=snapshot.partition_columns,
-        planned_partitions=planned,
+        planned_partitions=len(plan.to_compact),
         attempted_partitions=attempted,
         succeeded_partitions=statuses.count("compacted"),
         skipped_partitions=statuses.count("skipped"),
@@ -185,5 +79,80 @@ def _report(
         min_small_files=min_small_files,
         version_before=snapshot.version,
         version_after=snapshot.table.version(),
-        duration_seconds=duration,
+        duration_seconds=time.perf_counter() - started,
     )
+    if failure is not None:
+        failed = next(result for result in ordered if result.status == "failed")
+        raise CompactionFailedError(
+            f"compaction of table {table_name!r} failed at partition "
+            f"{format_partition(failed.partition)}: {failed.error}",
+            report=report,
+        ) from failure
+    return report
+
+
+def _compact_one(
+    snapshot: DeltaSnapshot, stats: PartitionStats, target: int
+) -> tuple[PartitionCompactionResult, Exception | None]:
+    filters = [(column, "=", value) for column, value in stats.partition]
+    try:
+        metrics = snapshot.table.optimize.compact(
+            partition_filters=filters or None, target_size=target
+        )
+    except Exception as exc:  # isolate the partition, whatever the engine raised
+        # The engine refreshes its view only after a success; without this, every later
+        # partition would plan from the stale view and fail the same way.
+        with contextlib.suppress(Exception):
+            snapshot.table.update_incremental()
+        failed = _outcome(stats, "failed")
+        return dataclasses.replace(failed, error=f"{type(exc).__name__}: {exc}"), exc
+    removed, added = int(metrics["numFilesRemoved"]), int(metrics["numFilesAdded"])
+    if removed == 0:  # the engine found no adjacent small files to merge
+        skipped = _outcome(stats, "skipped", after_file_count=stats.file_count)
+        return dataclasses.replace(skipped, skipped_reason=SKIP_NOTHING_TO_COMPACT), None
+    compacted = _outcome(stats, "compacted")
+    return dataclasses.replace(compacted, files_removed=removed, files_added=added), None
+
+
+def _outcome(
+    stats: PartitionStats, status: PartitionStatus, *, after_file_count: int | None = None
+) -> PartitionCompactionResult:
+    return PartitionCompactionResult(
+        partition=stats.partition,
+        before_file_count=stats.file_count,
+        after_file_count=after_file_count,
+        status=status,
+        small_file_count=stats.small_file_count,
+        bytes_before=stats.total_bytes,
+        rows_before=stats.total_rows,
+    )
+
+
+def _measured(
+    snapshot: DeltaSnapshot, target: int, results: dict[PartitionKey, PartitionCompactionResult]
+) -> dict[PartitionKey, PartitionCompactionResult]:
+    """Fill the after-values of compacted partitions from one scan of the final state.
+
+    If that scan fails, the commits stand and the after-values stay unknown (``None``).
+    """
+    try:
+        after = scan_partitions(snapshot, target).stats
+    except Exception:
+        return results
+    measured = dict(results)
+    for key, result in results.items():
+        if result.status == "compacted":
+            now = after.get(key)
+            measured[key] = dataclasses.replace(
+                result,
+                after_file_count=now.file_count if now else 0,
+                bytes_after=now.total_bytes if now else 0,
+                rows_after=now.total_rows if now else 0,
+            )
+    return measured
+
+
+def _notify(progress: Progress, results: Iterable[PartitionCompactionResult]) -> None:
+    if progress is not None:
+        for result in results:
+            progress(result)

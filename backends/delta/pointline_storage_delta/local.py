@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import fsspec
-from fsspec.implementations.local import LocalFileSystem
 
 from pointline_storage import InvalidOptionError
 from pointline_storage_delta.optimizer import DeltaPartitionOptimizer
+
+LOCAL_PROTOCOLS = (None, "file", "local")
 
 
 def create_backend(
@@ -16,8 +17,9 @@ def create_backend(
 ) -> DeltaPartitionOptimizer:
     """Entry point of ``delta-local``: tables below ``root`` (a path or ``file://`` URI)."""
     for location in (root, *table_paths.values()):
-        fs, _ = fsspec.core.url_to_fs(location)
-        if not isinstance(fs, LocalFileSystem):
+        # Only look at the protocol: building a remote filesystem may need its package.
+        protocol, _ = fsspec.core.split_protocol(location)
+        if protocol not in LOCAL_PROTOCOLS:
             raise InvalidOptionError(
                 f"delta-local works on local paths, got {location!r}; "
                 "use the backend for that storage instead"

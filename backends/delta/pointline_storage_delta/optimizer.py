@@ -7,7 +7,6 @@ inspection and vacuum logic lives here once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import pyarrow as pa
 from deltalake import write_deltalake
@@ -26,7 +25,7 @@ from pointline_storage import (
 )
 from pointline_storage.locations import TableLocation
 from pointline_storage_delta import compaction, vacuum
-from pointline_storage_delta.snapshot import DeltaSnapshot, open_snapshot, partition_stats
+from pointline_storage_delta.snapshot import DeltaSnapshot, open_snapshot, scan_partitions
 
 
 class DeltaPartitionOptimizer:
@@ -38,7 +37,7 @@ class DeltaPartitionOptimizer:
     Args:
         silver_root: Where tables live (a path or URI); a table name is a path below it.
         table_paths: Explicit locations for some table names, used as given.
-        storage_options: Passed to deltalake (and to fsspec, translated by the backend).
+        storage_options: Passed to deltalake; never shown in a repr, report or error.
     """
 
     def __init__(
@@ -47,12 +46,10 @@ class DeltaPartitionOptimizer:
         silver_root: str,
         table_paths: Mapping[str, str] | None = None,
         storage_options: Mapping[str, str] | None = None,
-        fs_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.silver_root = silver_root
         self.table_paths = dict(table_paths or {})
         self._storage_options = dict(storage_options or {})
-        self._fs_options = dict(fs_options or {})
 
     def __repr__(self) -> str:
         # Storage options can hold secrets: never show them.
@@ -60,9 +57,7 @@ class DeltaPartitionOptimizer:
 
     def locate(self, table_name: str) -> TableLocation:
         """Resolve a table name to its location (validating the name)."""
-        return resolve_table_location(
-            self.silver_root, table_name, table_paths=self.table_paths, fs_options=self._fs_options
-        )
+        return resolve_table_location(self.silver_root, table_name, table_paths=self.table_paths)
 
     def snapshot(self, table_name: str) -> DeltaSnapshot:
         """Load the latest version of a table."""
@@ -102,7 +97,7 @@ class DeltaPartitionOptimizer:
         """Per-partition statistics from one snapshot scan; see ``pointline_storage.Backend``."""
         snapshot = self.snapshot(table_name)
         target = snapshot.target_file_size(None)
-        stats = partition_stats(snapshot, target)
+        stats = scan_partitions(snapshot, target).stats
         if partitions is not None:
             keys = normalize_partitions(
                 table_name, partitions, snapshot.partition_columns, snapshot.render

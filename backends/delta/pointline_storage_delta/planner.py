@@ -1,12 +1,11 @@
 """The compaction planner: which named partitions to compact, and why the others are skipped.
 
-Planning reads only the per-partition statistics from one snapshot scan, so a dry run is
-exactly the real run's plan, at the cost of a single scan.
+Planning reads only the per-partition statistics of one snapshot scan, so a dry run costs a
+single scan and shows the plan a real run starts from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pointline_storage import PartitionCompactionResult, PartitionKey, PartitionStats
@@ -15,6 +14,7 @@ from pointline_storage.models import (
     SKIP_NO_FILES,
     SKIP_NOTHING_TO_COMPACT,
 )
+from pointline_storage_delta.snapshot import PartitionScan
 
 
 @dataclass(frozen=True)
@@ -26,25 +26,23 @@ class CompactionPlan:
 
 
 def plan_compaction(
-    partitions: tuple[PartitionKey, ...],
-    stats: Mapping[PartitionKey, PartitionStats],
-    *,
-    min_small_files: int,
+    partitions: tuple[PartitionKey, ...], scan: PartitionScan, *, min_small_files: int
 ) -> CompactionPlan:
     """Decide, for each named partition, whether it is worth compacting.
 
-    A partition is compacted when it has at least ``min_small_files`` small files and at
-    least two of them (merging fewer changes nothing).
+    A partition is compacted when it has at least ``min_small_files`` small files and
+    two of them fit together within the target size; otherwise the engine would rewrite
+    nothing, so it is skipped as ``nothing_to_compact``.
     """
     to_compact = []
     skipped = []
     for partition in partitions:
-        current = stats.get(partition)
+        current = scan.stats.get(partition)
         if current is None:
             skipped.append(_skip(PartitionStats(partition, 0, 0, 0, 0), SKIP_NO_FILES))
         elif current.small_file_count < min_small_files:
             skipped.append(_skip(current, SKIP_BELOW_MIN_SMALL_FILES))
-        elif current.small_file_count < 2:
+        elif partition not in scan.mergeable:
             skipped.append(_skip(current, SKIP_NOTHING_TO_COMPACT))
         else:
             to_compact.append(current)

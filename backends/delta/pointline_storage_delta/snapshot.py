@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import DeltaTable
+from deltalake.exceptions import DeltaError
 from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
 
 from pointline_storage import (
     PartitionKey,
     PartitionStats,
+    StorageError,
     TableLocation,
     TableNotFoundError,
     canonical_value,
+    render_stored_value,
 )
-from pointline_storage.partitions import ValueKind
+from pointline_storage.partitions import NULL_VALUE, ValueKind
 
 #: delta-rs uses this when a table sets no ``delta.targetFileSize``.
 ENGINE_DEFAULT_TARGET_FILE_SIZE = 104_857_600
 
-#: How a null partition value is rendered in reports.
-NULL_VALUE = "null"
-
-_INTEGER_TYPES = {"byte", "short", "integer", "long"}
+_KINDS: dict[str, ValueKind] = {
+    "string": "string",
+    "date": "date",
+    "byte": "integer",
+    "short": "integer",
+    "integer": "integer",
+    "long": "integer",
+    "boolean": "boolean",
+}
 
 
 @dataclass(frozen=True)
@@ -35,12 +44,24 @@ class DeltaSnapshot:
     table: DeltaTable
     version: int
     partition_columns: tuple[str, ...]
-    kinds: Mapping[str, ValueKind]
+    column_types: Mapping[str, str]
     configuration: Mapping[str, str]
 
     def render(self, column: str, value: object) -> str:
-        """Render a value of a partition column canonically (see ``canonical_value``)."""
-        return canonical_value(value, self.kinds[column])
+        """Render a caller's value of a partition column canonically.
+
+        Raises:
+            ValueError: the value does not fit the column, or partitions of the column's
+                type cannot be named yet.
+        """
+        delta_type = self.column_types[column]
+        kind = _KINDS.get(delta_type)
+        if kind is None:
+            raise ValueError(
+                f"partition columns of type {delta_type} cannot be named yet "
+                f"(supported: {', '.join(sorted(set(_KINDS)))})"
+            )
+        return canonical_value(value, kind)
 
     def target_file_size(self, requested: int | None) -> int:
         """The target size: the caller's, else the table's ``delta.targetFileSize``, else
@@ -53,6 +74,20 @@ class DeltaSnapshot:
         return ENGINE_DEFAULT_TARGET_FILE_SIZE
 
 
+@dataclass(frozen=True)
+class PartitionScan:
+    """Per-partition statistics from one snapshot scan.
+
+    Attributes:
+        stats: Statistics of every partition holding files.
+        mergeable: Partitions with two small files that fit together within the target,
+            the engine's condition for rewriting anything at all.
+    """
+
+    stats: dict[PartitionKey, PartitionStats]
+    mergeable: frozenset[PartitionKey]
+
+
 def open_snapshot(
     location: TableLocation, table_name: str, storage_options: Mapping[str, str]
 ) -> DeltaSnapshot:
@@ -60,79 +95,77 @@ def open_snapshot(
 
     Raises:
         TableNotFoundError: nothing exists there, or what exists holds no Delta log.
+        StorageError: the log exists but cannot be read.
     """
     if not location.fs.exists(location.path):
         raise TableNotFoundError(f"table {table_name!r} not found: {location.uri} does not exist")
+    if not location.fs.isdir(location.path):
+        raise TableNotFoundError(
+            f"table {table_name!r} not found: {location.uri} is a file, not a table directory"
+        )
     try:
         table = DeltaTable(location.uri, storage_options=dict(storage_options) or None)
+        metadata = table.metadata()
+        fields = table.schema().fields
+        version = table.version()
     except DeltaTableNotFound as exc:
         raise TableNotFoundError(
             f"table {table_name!r} not found: {location.uri} exists but holds no Delta table "
             f"(no readable _delta_log)"
         ) from exc
-    metadata = table.metadata()
+    except DeltaError as exc:
+        raise StorageError(f"cannot read table {table_name!r} at {location.uri}: {exc}") from exc
     columns = tuple(metadata.partition_columns)
-    types = {field.name: getattr(field.type, "type", "") for field in table.schema().fields}
+    types = {field.name: str(getattr(field.type, "type", field.type)) for field in fields}
     return DeltaSnapshot(
         table=table,
-        version=table.version(),
+        version=version,
         partition_columns=columns,
-        kinds={column: _kind(types.get(column, "")) for column in columns},
+        column_types={column: types.get(column, "") for column in columns},
         configuration=dict(metadata.configuration),
     )
 
 
-def _kind(delta_type: str) -> ValueKind:
-    if delta_type == "string":
-        return "string"
-    if delta_type == "date":
-        return "date"
-    if delta_type in _INTEGER_TYPES:
-        return "integer"
-    if delta_type == "boolean":
-        return "boolean"
-    return "other"
-
-
-def partition_stats(
-    snapshot: DeltaSnapshot, target_size: int
-) -> dict[PartitionKey, PartitionStats]:
+def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
     """Aggregate the snapshot's add actions per partition, from a single scan.
 
     The cost is one read of the in-memory snapshot, whatever the number of partitions.
     """
     files = pa.table(snapshot.table.get_add_actions(flatten=True))
     keys = [f"partition.{column}" for column in snapshot.partition_columns]
+    small = pc.less(files["size_bytes"], target_size)
     files = files.select([*keys, "size_bytes", "num_records"]).append_column(
-        "small", pc.cast(pc.less(files["size_bytes"], target_size), pa.int64())
+        "small", pc.cast(small, pa.int64())
     )
+    files = files.append_column("small_size", pc.if_else(small, files["size_bytes"], None))
     aggregates = [
         ("size_bytes", "count"),
         ("size_bytes", "sum"),
         ("small", "sum"),
         ("num_records", "sum"),
         ("num_records", "count"),
+        ("small_size", "list"),
     ]
-    if keys:
-        grouped = files.group_by(keys, use_threads=False).aggregate(aggregates).to_pylist()
-    elif files.num_rows:
-        grouped = [
-            {
-                "size_bytes_count": files.num_rows,
-                "size_bytes_sum": pc.sum(files["size_bytes"]).as_py(),
-                "small_sum": pc.sum(files["small"]).as_py(),
-                "num_records_sum": pc.sum(files["num_records"]).as_py() or 0,
-                "num_records_count": pc.count(files["num_records"]).as_py(),
-            }
-        ]
+    if not files.num_rows:
+        return PartitionScan(stats={}, mergeable=frozenset())
+    if not keys:  # an unpartitioned table is one group
+        keys_or_constant = ["__whole_table"]
+        files = files.append_column("__whole_table", pa.repeat(0, files.num_rows))
     else:
-        grouped = []
+        keys_or_constant = keys
+    grouped = files.group_by(keys_or_constant, use_threads=False).aggregate(aggregates).to_pylist()
     stats = {}
+    mergeable = set()
     for row in grouped:
         partition = tuple(
-            (column, NULL_VALUE if row[key] is None else snapshot.render(column, row[key]))
+            (column, render_stored_value(row[key]))
             for column, key in zip(snapshot.partition_columns, keys, strict=True)
         )
+        if partition in stats:
+            raise StorageError(
+                f"table has two partitions that both render as {partition}: a null value "
+                f"and the string {NULL_VALUE!r}; such tables are not supported yet"
+            )
         complete_rows = row["num_records_count"] == row["size_bytes_count"]
         stats[partition] = PartitionStats(
             partition=partition,
@@ -141,4 +174,7 @@ def partition_stats(
             total_bytes=row["size_bytes_sum"] or 0,
             total_rows=(row["num_records_sum"] or 0) if complete_rows else None,
         )
-    return stats
+        sizes = [size for size in row["small_size_list"] if size is not None]
+        if len(sizes) >= 2 and sum(heapq.nsmallest(2, sizes)) <= target_size:
+            mergeable.add(partition)
+    return PartitionScan(stats=stats, mergeable=frozenset(mergeable))

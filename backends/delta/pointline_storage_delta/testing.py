@@ -14,13 +14,13 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 
-from pointline_storage import PartitionKey, canonical_value
+from pointline_storage import PartitionKey, render_stored_value
 from pointline_storage.testing import BackendFixtures
 
 
 def partition_key(values: Mapping[str, object], columns: list[str]) -> PartitionKey:
-    """A partition's canonical key from typed values, as the engine stores them."""
-    return tuple((column, canonical_value(values[column], "other")) for column in columns)
+    """A partition's canonical key from typed values, in the table's column order."""
+    return tuple((column, render_stored_value(values[column])) for column in columns)
 
 
 class DeltaFixtures(BackendFixtures):
@@ -70,10 +70,12 @@ class DeltaFixtures(BackendFixtures):
     def corrupt_partition(
         self,
         table_uri: Callable[[str], str],
+        open_table: Callable[[str], DeltaTable],
         data_files: Callable[[str], dict[PartitionKey, frozenset[str]]],
     ) -> Callable[[str, Mapping[str, object]], None]:
         def corrupt(name: str, spec: Mapping[str, object]) -> None:
-            victim = sorted(data_files(name)[partition_key(spec, list(spec))])[0]
+            columns = open_table(name).metadata().partition_columns
+            victim = sorted(data_files(name)[partition_key(spec, columns)])[0]
             fs, root = fsspec.core.url_to_fs(table_uri(name))
             with fs.open(f"{root.rstrip('/')}/{victim}", "wb") as handle:
                 handle.write(b"not a parquet file")

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from deltalake.exceptions import DeltaError
 
-from pointline_storage import RetentionTooShortError, TableLocation, VacuumReport
+from pointline_storage import RetentionTooShortError, StorageError, TableLocation, VacuumReport
 from pointline_storage_delta.snapshot import DeltaSnapshot
 
 RETENTION_PROPERTY = "delta.deletedFileRetentionDuration"
@@ -121,7 +121,7 @@ def _engine_vacuum(
             raise _too_short(
                 table_name, retention_hours, snapshot.configuration.get(RETENTION_PROPERTY, "")
             ) from exc
-        raise
+        raise StorageError(f"vacuum of table {table_name!r} failed: {exc}") from exc
 
 
 def _data_files(location: TableLocation) -> dict[str, int]:
