@@ -89,7 +89,8 @@ class Backend:
             continue_on_error: Record a failing partition and go on; with ``False`` raise
                 :class:`~pointline_storage.errors.CompactionFailedError` at the first
                 failure (partitions compacted before it stay committed).
-            progress: Called once per partition with its result, as it becomes known.
+            progress: Called once per partition with its result, as it becomes known. An
+                exception it raises stops the call (work already committed stays).
 
         Returns:
             A per-partition report, sorted by partition.

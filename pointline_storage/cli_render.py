@@ -113,7 +113,9 @@ def render_vacuum(report: VacuumReport, *, max_files: int | None = None) -> str:
         f"retention check {'on' if report.enforce_retention_duration else 'off'}"
         f"{', full' if report.full else ''}; {report.duration_seconds:.2f} s"
     )
-    where = f"table {report.table_name!r}{_version(report.version)}"
+    where = f"table {report.table_name!r}" + (
+        "" if report.version is None else f" (read at version {report.version})"
+    )
     files = _plural(report.deleted_count, "file")
     size = format_bytes(report.deleted_bytes)
     if report.deleted_count == 0:

@@ -13,7 +13,8 @@ def key(spec: Mapping[str, object]) -> PartitionKey:
 
 
 def assert_report_consistent(report: CompactionReport) -> None:
-    """Check the invariants every compaction report must satisfy."""
+    """Check the invariants of a compaction report made while no other writer was active
+    (with concurrent appends, after-values legitimately include the appended files)."""
     partitions = [result.partition for result in report.partitions]
     assert partitions == sorted(partitions), "results must be sorted by partition"
     assert len(set(partitions)) == len(partitions), "duplicate partitions must be merged"
