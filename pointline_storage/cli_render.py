@@ -114,7 +114,7 @@ def render_vacuum(report: VacuumReport, *, max_files: int | None = None) -> str:
         f"{', full' if report.full else ''}; {report.duration_seconds:.2f} s"
     )
     where = f"table {report.table_name!r}" + (
-        "" if report.version is None else f" (read at version {report.version})"
+        "" if report.version is None else f" read at version {report.version}"
     )
     files = _plural(report.deleted_count, "file")
     size = format_bytes(report.deleted_bytes)
