@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import random
 import shlex
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from pointline_storage import cli_render
 from pointline_storage.backend import DEFAULT_MIN_SMALL_FILES, DEFAULT_RETENTION_HOURS, load_backend
 from pointline_storage.progress import compact_with_progress
+from pointline_storage.sample import order_events
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    pass
 
 PROG_NAME = "pointline-storage"
 DEMO_BACKEND = "delta-local"
@@ -36,7 +36,11 @@ def run_demo(root: str) -> None:
         click.secho(f"$ {shlex.join(line)}", dim=True)
 
     _heading("1. A table of many tiny files")
-    rows = _demo_rows(_DEMO_FILES_PER_PARTITION * _DEMO_ROWS_PER_FILE)
+    rows = order_events(
+        exchanges=_DEMO_EXCHANGES,
+        days=_DEMO_DAYS,
+        rows_per_partition=_DEMO_FILES_PER_PARTITION * _DEMO_ROWS_PER_FILE,
+    )
     backend.write_sample_table(
         DEMO_TABLE,
         rows=rows,
@@ -111,41 +115,3 @@ def run_demo(root: str) -> None:
 def _heading(title: str) -> None:
     click.echo()
     click.secho(f"== {title} ==", bold=True)
-
-
-def _demo_rows(rows_per_partition: int) -> pa.Table:
-    """Deterministic order events: ``rows_per_partition`` per exchange and trading day.
-
-    Columns: exchange, trading_date, ts, order_id, price, qty, side.
-    """
-    import pyarrow as pa
-
-    rng = random.Random(7)
-    columns: dict[str, list[Any]] = {
-        name: [] for name in ("exchange", "trading_date", "ts", "order_id", "price", "qty", "side")
-    }
-    for exchange, start_price in zip(_DEMO_EXCHANGES, (10.52, 8.17), strict=True):
-        for day in _DEMO_DAYS:
-            clock = dt.datetime.combine(day, dt.time(9, 30))
-            price = start_price
-            for number in range(rows_per_partition):
-                clock += dt.timedelta(microseconds=rng.randrange(5_000, 2_000_000))
-                price = max(0.01, round(price + rng.choice((-0.01, 0.0, 0.0, 0.01)), 2))
-                columns["exchange"].append(exchange)
-                columns["trading_date"].append(day)
-                columns["ts"].append(clock)
-                columns["order_id"].append(int(day.strftime("%Y%m%d")) * 1_000_000 + number)
-                columns["price"].append(price)
-                columns["qty"].append(100 * rng.randrange(1, 50))
-                columns["side"].append(rng.choice("BS"))
-    return pa.table(
-        {
-            "exchange": pa.array(columns["exchange"], pa.string()),
-            "trading_date": pa.array(columns["trading_date"], pa.date32()),
-            "ts": pa.array(columns["ts"], pa.timestamp("us")),
-            "order_id": pa.array(columns["order_id"], pa.int64()),
-            "price": pa.array(columns["price"], pa.float64()),
-            "qty": pa.array(columns["qty"], pa.int64()),
-            "side": pa.array(columns["side"], pa.string()),
-        }
-    )

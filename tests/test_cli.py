@@ -15,6 +15,7 @@ import pytest
 from deltalake import DeltaTable
 
 from pointline_storage import load_backend
+from pointline_storage.sample import order_events
 
 TABLE = "orders"
 PARTITION_COLUMNS = ["exchange", "trading_date"]
@@ -51,36 +52,11 @@ def assert_one_error_line(result: subprocess.CompletedProcess[str], code: int) -
 
 def sample_rows(files_per_partition: int = FILES_PER_PARTITION, rows_per_file: int = 3) -> pa.Table:
     """Order events over four partitions: (sse, szse) x (2024-01-02, 2024-01-03)."""
-    records = []
-    order_id = 0
-    for exchange in ("sse", "szse"):
-        for day in (dt.date(2024, 1, 2), dt.date(2024, 1, 3)):
-            start = dt.datetime.combine(day, dt.time(9, 30))
-            for number in range(files_per_partition * rows_per_file):
-                order_id += 1
-                records.append(
-                    {
-                        "exchange": exchange,
-                        "trading_date": day,
-                        "ts": start + dt.timedelta(seconds=number),
-                        "order_id": order_id,
-                        "price": 10.0 + (order_id % 7) / 100,
-                        "qty": 100 * (1 + order_id % 5),
-                        "side": "B" if order_id % 2 else "S",
-                    }
-                )
-    schema = pa.schema(
-        [
-            ("exchange", pa.string()),
-            ("trading_date", pa.date32()),
-            ("ts", pa.timestamp("us")),
-            ("order_id", pa.int64()),
-            ("price", pa.float64()),
-            ("qty", pa.int64()),
-            ("side", pa.string()),
-        ]
+    return order_events(
+        exchanges=("sse", "szse"),
+        days=(dt.date(2024, 1, 2), dt.date(2024, 1, 3)),
+        rows_per_partition=files_per_partition * rows_per_file,
     )
-    return pa.Table.from_pylist(records, schema=schema)
 
 
 @pytest.fixture
@@ -101,7 +77,8 @@ def delta(root: Path) -> DeltaTable:
 
 
 def sorted_rows(root: Path) -> list[dict[str, object]]:
-    return sorted(delta(root).to_pyarrow_table().to_pylist(), key=lambda row: row["order_id"])
+    rows = delta(root).to_pyarrow_table().to_pylist()
+    return sorted(rows, key=lambda row: (row["exchange"], row["order_id"]))
 
 
 def live_files(root: Path, partition_dir: str) -> int:

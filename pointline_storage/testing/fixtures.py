@@ -7,13 +7,13 @@ Subclass :class:`BackendFixtures` and override every fixture that raises
 from __future__ import annotations
 
 import datetime as dt
-import random
 from collections.abc import Callable, Mapping
 
 import pyarrow as pa
 import pytest
 
 from pointline_storage import Backend, PartitionKey
+from pointline_storage.sample import order_events
 
 #: Partition columns of the sample table, in order.
 SAMPLE_PARTITION_BY = ("exchange", "trading_date")
@@ -30,38 +30,13 @@ CorruptPartition = Callable[[str, Mapping[str, object]], None]
 
 
 def sample_rows(files_per_partition: int = SAMPLE_FILES_PER_PARTITION) -> pa.Table:
-    """Deterministic market-data rows: every exchange x date, ``SAMPLE_ROWS_PER_FILE`` rows
+    """Deterministic order events: every exchange x date, ``SAMPLE_ROWS_PER_FILE`` rows
     per file."""
-    rng = random.Random(7)
-    per_partition = files_per_partition * SAMPLE_ROWS_PER_FILE
-    columns: dict[str, list[object]] = {
-        name: [] for name in ("exchange", "trading_date", "ts", "order_id", "price", "qty", "side")
-    }
-    order_id = 0
-    for exchange in SAMPLE_EXCHANGES:
-        for day in SAMPLE_DATES:
-            start = dt.datetime.combine(day, dt.time(9, 30))
-            for i in range(per_partition):
-                order_id += 1
-                columns["exchange"].append(exchange)
-                columns["trading_date"].append(day)
-                columns["ts"].append(start + dt.timedelta(milliseconds=37 * i))
-                columns["order_id"].append(order_id)
-                columns["price"].append(round(rng.uniform(5, 50), 2))
-                columns["qty"].append(rng.randrange(100, 10_000, 100))
-                columns["side"].append(rng.choice("BS"))
-    schema = pa.schema(
-        [
-            ("exchange", pa.string()),
-            ("trading_date", pa.date32()),
-            ("ts", pa.timestamp("us")),
-            ("order_id", pa.int64()),
-            ("price", pa.float64()),
-            ("qty", pa.int64()),
-            ("side", pa.string()),
-        ]
+    return order_events(
+        exchanges=SAMPLE_EXCHANGES,
+        days=SAMPLE_DATES,
+        rows_per_partition=files_per_partition * SAMPLE_ROWS_PER_FILE,
     )
-    return pa.table(columns, schema=schema)
 
 
 def sorted_rows(table: pa.Table) -> pa.Table:
