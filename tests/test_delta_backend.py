@@ -261,3 +261,22 @@ def test_write_sample_table_validates_its_input(tmp_path: Path) -> None:
     with pytest.raises(InvalidOptionError, match="no rows"):
         backend.write_sample_table("t", rows=rows.slice(0, 0))
     assert not (tmp_path / "t").exists()
+
+
+def test_vacuum_names_files_as_they_are_on_disk_whatever_the_partition_value(
+    tmp_path: Path,
+) -> None:
+    value = "a b/c=d%e"
+    for number in range(3):
+        rows = pa.table({"p": [value], "v": [number]})
+        write_deltalake(str(tmp_path / "t"), rows, mode="append", partition_by=["p"])
+    backend = load_backend("delta-local", root=tmp_path)
+    compacted = backend.compact_partitions("t", partitions=[{"p": value}], min_small_files=2)
+    assert compacted.partitions[0].status == "compacted"
+    report = backend.vacuum_table(
+        "t", retention_hours=0, enforce_retention_duration=False, dry_run=False
+    )
+    assert report.deleted_count == 3
+    assert all(path.startswith("p=a%20b%2Fc%3Dd%25e/") for path in report.deleted_files)
+    assert not any((tmp_path / "t" / path).exists() for path in report.deleted_files)
+    assert sorted(DeltaTable(str(tmp_path / "t")).to_pyarrow_table()["v"].to_pylist()) == [0, 1, 2]

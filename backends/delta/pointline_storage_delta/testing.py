@@ -7,6 +7,7 @@ by overriding two fixtures: ``make_backend`` and ``table_uri``.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable, Mapping
 
 import fsspec
@@ -61,7 +62,9 @@ class DeltaFixtures(BackendFixtures):
             grouped: dict[PartitionKey, set[str]] = {}
             for action in pa.table(table.get_add_actions(flatten=True)).to_pylist():
                 values = {column: action[f"partition.{column}"] for column in columns}
-                grouped.setdefault(partition_key(values, columns), set()).add(action["path"])
+                # The log stores URI-encoded paths; reports name files as they are on disk.
+                on_disk = urllib.parse.unquote(action["path"])
+                grouped.setdefault(partition_key(values, columns), set()).add(on_disk)
             return {partition: frozenset(paths) for partition, paths in grouped.items()}
 
         return files
