@@ -17,7 +17,6 @@ from pointline_storage import hookspecs
 from pointline_storage.errors import (
     BackendLoadError,
     InvalidOptionError,
-    InvalidPartitionError,
     PointlineStorageError,
     UnsupportedOperationError,
 )
@@ -27,7 +26,7 @@ from pointline_storage.models import (
     TableInspection,
     VacuumReport,
 )
-from pointline_storage.partitions import PartitionSpec
+from pointline_storage.partitions import PartitionSpec, partition_specs
 from pointline_storage.registry import find_entry_point, load_factory
 
 if TYPE_CHECKING:
@@ -101,7 +100,7 @@ class Backend:
             TableNotFoundError: the table does not exist.
             CompactionFailedError: a partition failed and ``continue_on_error`` is false.
         """
-        specs = _partition_specs(partitions)
+        specs = partition_specs(partitions)
         if target_file_size_bytes is not None:
             _require_int(
                 "target_file_size_bytes", target_file_size_bytes, minimum=1, maximum=MAX_INT64
@@ -134,7 +133,7 @@ class Backend:
             InvalidPartitionError: a partition does not match the table's columns or types.
             TableNotFoundError: the table does not exist.
         """
-        specs = None if partitions is None else _partition_specs(partitions)
+        specs = None if partitions is None else partition_specs(partitions)
         return self._call(
             "inspect_partitions", TableInspection, table_name=table_name, partitions=specs
         )
@@ -267,24 +266,6 @@ def load_backend(
     if missing:
         raise BackendLoadError(f"backend {name!r} does not implement required hooks {missing}")
     return Backend(name, manager)
-
-
-def _partition_specs(partitions: Iterable[PartitionSpec]) -> tuple[PartitionSpec, ...]:
-    if isinstance(partitions, (Mapping, str, bytes)) or not isinstance(partitions, Iterable):
-        raise InvalidPartitionError(
-            f"partitions must be a list of mappings (column -> value), got {partitions!r}"
-        )
-    specs = tuple(partitions)
-    if not specs:
-        raise InvalidPartitionError(
-            "no partitions named; name at least one (use [{}] for an unpartitioned table)"
-        )
-    for spec in specs:
-        if not isinstance(spec, Mapping):
-            raise InvalidPartitionError(
-                f"each partition must be a mapping of column to value, got {spec!r}"
-            )
-    return tuple(dict(spec) for spec in specs)
 
 
 def _require_int(option: str, value: object, *, minimum: int, maximum: int | None = None) -> None:

@@ -108,6 +108,35 @@ def _boolean(value: object) -> str:
     raise ValueError(f"expected true or false, got {value!r}")
 
 
+def partition_specs(partitions: Iterable[PartitionSpec]) -> tuple[dict[str, object], ...]:
+    """Check that ``partitions`` is a non-empty list of mappings and copy it.
+
+    Raises:
+        InvalidPartitionError: the list is empty, or fails the checks of
+            :func:`normalize_partitions` on its shape.
+    """
+    specs = _mappings(partitions)
+    if not specs:
+        raise InvalidPartitionError(
+            "no partitions named; name at least one (use [{}] for an unpartitioned table)"
+        )
+    return specs
+
+
+def _mappings(partitions: Iterable[PartitionSpec]) -> tuple[dict[str, object], ...]:
+    if isinstance(partitions, (Mapping, str, bytes)) or not isinstance(partitions, Iterable):
+        raise InvalidPartitionError(
+            f"partitions must be a list of mappings (column -> value), got {partitions!r}"
+        )
+    specs = tuple(partitions)
+    for spec in specs:
+        if not isinstance(spec, Mapping):
+            raise InvalidPartitionError(
+                f"each partition must be a mapping of column to value, got {spec!r}"
+            )
+    return tuple(dict(spec) for spec in specs)
+
+
 def normalize_partitions(
     table_name: str,
     partitions: Iterable[PartitionSpec],
@@ -124,18 +153,13 @@ def normalize_partitions(
             ``TypeError`` for a value the column cannot hold.
 
     Raises:
-        InvalidPartitionError: a spec is not a mapping, misses or adds a key, or holds a
-            value of the wrong type; or the table is unpartitioned and a spec names keys.
+        InvalidPartitionError: ``partitions`` is not a list of mappings, a spec misses or
+            adds a key, or holds a value of the wrong type; or the table is unpartitioned
+            and a spec names keys.
     """
     columns = tuple(partition_columns)
-    seen: set[PartitionKey] = set()
-    for spec in partitions:
-        if not isinstance(spec, Mapping):
-            raise InvalidPartitionError(
-                f"each partition must be a mapping of column to value, got {spec!r}"
-            )
-        seen.add(_partition_key(table_name, spec, columns, render))
-    return tuple(sorted(seen))
+    keys = {_partition_key(table_name, spec, columns, render) for spec in _mappings(partitions)}
+    return tuple(sorted(keys))
 
 
 def _partition_key(
