@@ -97,12 +97,9 @@ def open_snapshot(
         TableNotFoundError: nothing exists there, or what exists holds no Delta log.
         StorageError: the log exists but cannot be read.
     """
-    if not location.fs.exists(location.path):
-        raise TableNotFoundError(f"table {table_name!r} not found: {location.uri} does not exist")
-    if not location.fs.isdir(location.path):
-        raise TableNotFoundError(
-            f"table {table_name!r} not found: {location.uri} is a file, not a table directory"
-        )
+    if not location.fs.isdir(location.path):  # one call on the path every table takes
+        problem = "is a file" if location.fs.exists(location.path) else "does not exist"
+        raise TableNotFoundError(f"table {table_name!r} not found: {location.uri} {problem}")
     try:
         table = DeltaTable(location.uri, storage_options=dict(storage_options) or None)
         metadata = table.metadata()

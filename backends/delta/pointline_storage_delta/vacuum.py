@@ -69,21 +69,22 @@ def vacuum_table(
         minimum = minimum_retention_hours(snapshot.configuration)
         if minimum is not None and retention_hours < minimum:
             raise _too_short(table_name, retention_hours, f"{minimum:g} hours")
-    existing = _data_files(location)
     # The engine also names files an earlier vacuum already deleted, and can answer with
-    # absolute paths: report only files that existed, relative to the table root.
+    # absolute paths: report only files that exist, relative to the table root.
 
     def engine_vacuum(dry: bool) -> list[str]:
         files = _engine_vacuum(
             snapshot, table_name, retention_hours, dry, enforce_retention_duration, full
         )
-        return _existing(files, location, existing)
+        return _relative(files, location)
 
     # A dry pass first: a real engine vacuum commits new table versions even when it
     # deletes nothing, and a no-op must leave the table as it was.
-    deleted = engine_vacuum(dry=True)
+    candidates = engine_vacuum(dry=True)
+    sizes = _existing_sizes(candidates, location)
+    deleted = [path for path in candidates if path in sizes]
     if deleted and not dry_run:
-        deleted = engine_vacuum(dry=False)
+        deleted = [path for path in engine_vacuum(dry=False) if path in sizes]
     return VacuumReport(
         table_name=table_name,
         dry_run=dry_run,
@@ -92,7 +93,7 @@ def vacuum_table(
         full=full,
         deleted_count=len(deleted),
         deleted_files=tuple(sorted(deleted)),
-        deleted_bytes=sum(existing[path] for path in deleted),
+        deleted_bytes=sum(sizes[path] for path in deleted),
         version=snapshot.version,
         duration_seconds=time.perf_counter() - started,
     )
@@ -124,29 +125,32 @@ def _engine_vacuum(
         raise StorageError(f"vacuum of table {table_name!r} failed: {exc}") from exc
 
 
-def _data_files(location: TableLocation) -> dict[str, int]:
-    """Every file under the table root outside ``_delta_log``, relative, with its size."""
-    root = location.path.rstrip("/") + "/"
-    found = location.fs.find(location.path, detail=True)
-    files = {}
-    for path, info in found.items():
-        relative = path[len(root) :] if path.startswith(root) else path
-        if not relative.startswith("_delta_log/"):
-            files[relative] = int(info.get("size") or 0)
-    return files
-
-
-def _existing(paths: list[str], location: TableLocation, existing: dict[str, int]) -> list[str]:
-    prefixes = [location.uri.rstrip("/") + "/", location.path.rstrip("/") + "/"]
+def _relative(paths: list[str], location: TableLocation) -> list[str]:
+    prefixes = (location.uri.rstrip("/") + "/", location.path.rstrip("/") + "/")
     relative = []
     for path in paths:
         for prefix in prefixes:
             if path.startswith(prefix):
                 path = path[len(prefix) :]
                 break
-        if path in existing:
-            relative.append(path)
+        relative.append(path)
     return relative
+
+
+def _existing_sizes(paths: list[str], location: TableLocation) -> dict[str, int]:
+    """Sizes of those of ``paths`` (relative) that exist, listing only their directories."""
+    root = location.path.rstrip("/") + "/"
+    sizes = {}
+    for directory in sorted({path.rpartition("/")[0] for path in paths}):
+        try:
+            entries = location.fs.ls(root + directory, detail=True)
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            name = entry["name"]
+            if entry.get("type") == "file" and name.startswith(root):
+                sizes[name[len(root) :]] = int(entry.get("size") or 0)
+    return sizes
 
 
 def _too_short(table_name: str, retention_hours: int, minimum: str) -> RetentionTooShortError:
