@@ -41,13 +41,32 @@ def test_the_guides_backend_passes_the_conformance_suite(tmp_path: Path) -> None
     )
     assert "delta-suffixed" in listing.stdout
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "tests"],
         cwd=package,
         env=env,
         capture_output=True,
         text=True,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    passed = re.search(r"\b(\d+) passed\b", run.stdout)
-    assert passed, run.stdout[-500:]
-    assert int(passed.group(1)) >= 20
+    assert _test_names(run.stdout, "PASSED") == _conformance_tests_here()
+
+
+def _test_names(pytest_output: str, outcome: str = "") -> set[str]:
+    """``test_x[param]`` of each ``path::Class::test_x[param]`` followed by ``outcome``."""
+    ending = rf" {outcome}\b" if outcome else "$"
+    pattern = re.compile(rf"^\S*::(test\S*){ending}")
+    return {match.group(1) for line in pytest_output.splitlines() if (match := pattern.match(line))}
+
+
+def _conformance_tests_here() -> set[str]:
+    """The conformance tests this repository runs against delta-local."""
+    suite = Path(__file__).parent / "test_conformance_delta_local.py"
+    listing = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", suite],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    names = _test_names(listing.stdout)
+    assert len(names) >= 20
+    return names
