@@ -21,7 +21,9 @@ from pointline_storage.errors import (
     InvalidTableNameError,
     PointlineStorageError,
     RetentionTooShortError,
+    StorageAccessError,
     StorageError,
+    StorageUnreachableError,
     TableNotFoundError,
     UnsupportedOperationError,
 )
@@ -42,6 +44,7 @@ from pointline_storage.partitions import (
     normalize_partitions,
     render_stored_value,
 )
+from pointline_storage.redaction import redact, secret_values
 from pointline_storage.registry import ENTRY_POINT_GROUP, available_backends
 
 __all__ = [
@@ -62,7 +65,9 @@ __all__ = [
     "PartitionStats",
     "PointlineStorageError",
     "RetentionTooShortError",
+    "StorageAccessError",
     "StorageError",
+    "StorageUnreachableError",
     "TableInspection",
     "TableLocation",
     "TableNotFoundError",
@@ -74,6 +79,8 @@ __all__ = [
     "hookimpl",
     "load_backend",
     "normalize_partitions",
+    "redact",
     "render_stored_value",
     "resolve_table_location",
+    "secret_values",
 ]

@@ -68,5 +68,13 @@ class StorageError(PointlineStorageError):
     """
 
 
+class StorageAccessError(StorageError):
+    """The storage refused the credentials or the request (wrong keys, no permission)."""
+
+
+class StorageUnreachableError(StorageError):
+    """The storage endpoint did not answer within the configured timeout and retries."""
+
+
 class UnsupportedOperationError(PointlineStorageError, NotImplementedError):
     """The backend does not implement an optional operation."""

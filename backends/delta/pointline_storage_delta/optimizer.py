@@ -6,12 +6,16 @@ inspection and vacuum logic lives here once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
 
 import pyarrow as pa
 from deltalake import write_deltalake
 
 from pointline_storage import (
+    CompactionFailedError,
     CompactionReport,
     InvalidOptionError,
     PartitionCompactionResult,
@@ -22,9 +26,12 @@ from pointline_storage import (
     VacuumReport,
     hookimpl,
     normalize_partitions,
+    redact,
     resolve_table_location,
+    secret_values,
 )
 from pointline_storage.locations import TableLocation
+from pointline_storage.redaction import secrets_masked
 from pointline_storage_delta import compaction, vacuum
 from pointline_storage_delta.snapshot import DeltaSnapshot, open_snapshot, scan_partitions
 
@@ -39,6 +46,7 @@ class DeltaPartitionOptimizer:
         silver_root: Where tables live (a path or URI); a table name is a path below it.
         table_paths: Explicit locations for some table names, used as given.
         storage_options: Passed to deltalake; never shown in a repr, report or error.
+        filesystem_options: Keyword arguments of the fsspec filesystem holding the tables.
     """
 
     def __init__(
@@ -47,10 +55,13 @@ class DeltaPartitionOptimizer:
         silver_root: str,
         table_paths: Mapping[str, str] | None = None,
         storage_options: Mapping[str, str] | None = None,
+        filesystem_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.silver_root = silver_root
         self.table_paths = dict(table_paths or {})
         self._storage_options = dict(storage_options or {})
+        self._filesystem_options = dict(filesystem_options or {})
+        self._secrets = secret_values(self._storage_options)
 
     def __repr__(self) -> str:
         # Storage options can hold secrets: never show them.
@@ -58,11 +69,27 @@ class DeltaPartitionOptimizer:
 
     def locate(self, table_name: str) -> TableLocation:
         """Resolve a table name to its location (validating the name)."""
-        return resolve_table_location(self.silver_root, table_name, table_paths=self.table_paths)
+        return resolve_table_location(
+            self.silver_root,
+            table_name,
+            table_paths=self.table_paths,
+            fs_options=self._filesystem_options,
+        )
 
-    def snapshot(self, table_name: str) -> DeltaSnapshot:
-        """Load the latest version of a table."""
-        return open_snapshot(self.locate(table_name), table_name, self._storage_options)
+    def open(self, table_name: str) -> tuple[TableLocation, DeltaSnapshot]:
+        """Resolve a table and load its latest version.
+
+        Backends on remote storage override this to turn their storage's failures
+        (missing bucket, refused credentials, silent endpoint) into clear errors.
+        """
+        location = self.locate(table_name)
+        return location, open_snapshot(location, table_name, self._storage_options)
+
+    @contextmanager
+    def _guarded(self) -> Iterator[None]:
+        # Engines and SDKs may echo a failed request: keep secrets out of every message.
+        with secrets_masked(self._secrets):
+            yield
 
     @hookimpl
     def compact_partitions(
@@ -76,19 +103,38 @@ class DeltaPartitionOptimizer:
         progress: Callable[[PartitionCompactionResult], None] | None,
     ) -> CompactionReport:
         """Compact the named partitions; see ``pointline_storage.Backend``."""
-        snapshot = self.snapshot(table_name)
-        keys = normalize_partitions(
-            table_name, partitions, snapshot.partition_columns, snapshot.render
-        )
-        return compaction.compact_partitions(
-            snapshot,
-            table_name=table_name,
-            partitions=keys,
-            target_file_size_bytes=target_file_size_bytes,
-            min_small_files=min_small_files,
-            dry_run=dry_run,
-            continue_on_error=continue_on_error,
-            progress=progress,
+        with self._guarded():
+            _, snapshot = self.open(table_name)
+            keys = normalize_partitions(
+                table_name, partitions, snapshot.partition_columns, snapshot.render
+            )
+            try:
+                report = compaction.compact_partitions(
+                    snapshot,
+                    table_name=table_name,
+                    partitions=keys,
+                    target_file_size_bytes=target_file_size_bytes,
+                    min_small_files=min_small_files,
+                    dry_run=dry_run,
+                    continue_on_error=continue_on_error,
+                    progress=progress,
+                )
+            except CompactionFailedError as exc:
+                exc.report = self._masked(exc.report)
+                raise
+            return self._masked(report)
+
+    def _masked(self, report: CompactionReport) -> CompactionReport:
+        if not self._secrets:
+            return report
+        return dataclasses.replace(
+            report,
+            partitions=tuple(
+                dataclasses.replace(result, error=redact(result.error, self._secrets))
+                if result.error
+                else result
+                for result in report.partitions
+            ),
         )
 
     @hookimpl
@@ -96,7 +142,13 @@ class DeltaPartitionOptimizer:
         self, table_name: str, partitions: tuple[PartitionSpec, ...] | None
     ) -> TableInspection:
         """Per-partition statistics from one snapshot scan; see ``pointline_storage.Backend``."""
-        snapshot = self.snapshot(table_name)
+        with self._guarded():
+            return self._inspect(table_name, partitions)
+
+    def _inspect(
+        self, table_name: str, partitions: tuple[PartitionSpec, ...] | None
+    ) -> TableInspection:
+        _, snapshot = self.open(table_name)
         target = snapshot.target_file_size(None)
         stats = scan_partitions(snapshot, target).stats
         if partitions is not None:
@@ -122,16 +174,17 @@ class DeltaPartitionOptimizer:
         full: bool,
     ) -> VacuumReport:
         """Vacuum after loading the latest version; see ``pointline_storage.Backend``."""
-        location = self.locate(table_name)
-        return vacuum.vacuum_table(
-            open_snapshot(location, table_name, self._storage_options),
-            location,
-            table_name=table_name,
-            retention_hours=retention_hours,
-            dry_run=dry_run,
-            enforce_retention_duration=enforce_retention_duration,
-            full=full,
-        )
+        with self._guarded():
+            location, snapshot = self.open(table_name)
+            return vacuum.vacuum_table(
+                snapshot,
+                location,
+                table_name=table_name,
+                retention_hours=retention_hours,
+                dry_run=dry_run,
+                enforce_retention_duration=enforce_retention_duration,
+                full=full,
+            )
 
     @hookimpl
     def write_sample_table(

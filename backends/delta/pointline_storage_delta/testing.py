@@ -2,21 +2,25 @@
 
 Any backend writing Delta tables (``delta-local``, or a third party's on other storage)
 gets ``read_rows``, ``data_files``, ``table_version`` and ``corrupt_partition`` from here
-by overriding two fixtures: ``make_backend`` and ``table_uri``.
+by overriding two fixtures: ``make_backend`` and ``table_uri``. :class:`DeltaS3Fixtures`
+does that for ``delta-s3`` on the ``moto_server`` of ``pointline_storage.testing.s3``.
 """
 
 from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import fsspec
 import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 
-from pointline_storage import PartitionKey, render_stored_value
+from pointline_storage import Backend, PartitionKey, load_backend, render_stored_value
 from pointline_storage.testing import BackendFixtures
+from pointline_storage.testing.s3 import MotoServer
+from pointline_storage_delta.s3_options import s3_settings
 
 
 def partition_key(values: Mapping[str, object], columns: list[str]) -> PartitionKey:
@@ -36,6 +40,11 @@ class DeltaFixtures(BackendFixtures):
     def storage_options(self) -> dict[str, str]:
         """Options deltalake and fsspec need to reach the tables (none for local disk)."""
         return {}
+
+    @pytest.fixture
+    def table_filesystem(self) -> Callable[[str], tuple[Any, str]]:
+        """Return a function giving the fsspec filesystem and path of a table URI."""
+        return lambda uri: fsspec.core.url_to_fs(uri)
 
     @pytest.fixture
     def open_table(
@@ -73,14 +82,47 @@ class DeltaFixtures(BackendFixtures):
     def corrupt_partition(
         self,
         table_uri: Callable[[str], str],
+        table_filesystem: Callable[[str], tuple[Any, str]],
         open_table: Callable[[str], DeltaTable],
         data_files: Callable[[str], dict[PartitionKey, frozenset[str]]],
     ) -> Callable[[str, Mapping[str, object]], None]:
         def corrupt(name: str, spec: Mapping[str, object]) -> None:
             columns = open_table(name).metadata().partition_columns
             victim = sorted(data_files(name)[partition_key(spec, columns)])[0]
-            fs, root = fsspec.core.url_to_fs(table_uri(name))
+            fs, root = table_filesystem(table_uri(name))
             with fs.open(f"{root.rstrip('/')}/{victim}", "wb") as handle:
                 handle.write(b"not a parquet file")
 
         return corrupt
+
+
+class DeltaS3Fixtures(DeltaFixtures):
+    """``delta-s3`` on a fresh bucket of the session's ``moto_server``.
+
+    Needs ``pytest_plugins = ["pointline_storage.testing.s3"]`` in a ``conftest.py``.
+    Tables live under ``s3://<bucket>/<prefix>``; set ``prefix = ""`` for the bucket root.
+    """
+
+    prefix = "warehouse/silver"
+
+    @pytest.fixture
+    def storage_options(self, moto_server: MotoServer) -> dict[str, str]:
+        return moto_server.storage_options()
+
+    @pytest.fixture
+    def s3_root(self, s3_bucket: str) -> str:
+        """The backend root: the bucket, plus ``prefix`` if any."""
+        return f"s3://{s3_bucket}/{self.prefix}".rstrip("/")
+
+    @pytest.fixture
+    def make_backend(self, s3_root: str, storage_options: dict[str, str]) -> Callable[[], Backend]:
+        return lambda: load_backend("delta-s3", root=s3_root, storage_options=storage_options)
+
+    @pytest.fixture
+    def table_uri(self, s3_root: str) -> Callable[[str], str]:
+        return lambda name: f"{s3_root}/{name}"
+
+    @pytest.fixture
+    def table_filesystem(self, storage_options: dict[str, str]) -> Callable[[str], tuple[Any, str]]:
+        options = s3_settings(storage_options).filesystem_options
+        return lambda uri: fsspec.core.url_to_fs(uri, **options)
