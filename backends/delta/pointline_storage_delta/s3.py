@@ -81,6 +81,13 @@ class DeltaS3Optimizer(DeltaPartitionOptimizer):
             f"endpoint={self.settings.describe_endpoint()!r})"
         )
 
+    def locate(self, table_name: str) -> TableLocation:
+        """Resolve a table name to its ``s3://`` location (validating the name)."""
+        location = super().locate(table_name)
+        # botocore already retries max_retries times; s3fs's own loop would multiply that.
+        location.fs.retries = 1
+        return location
+
     def open(self, table_name: str) -> tuple[TableLocation, DeltaSnapshot]:
         """Load the latest version, telling a missing bucket, refused credentials and a
         silent endpoint apart before the engine runs."""
