@@ -27,6 +27,7 @@ from pointline_storage.demo import DEMO_TABLE, PROG_NAME, run_demo
 from pointline_storage.errors import CompactionFailedError, PointlineStorageError
 from pointline_storage.partitions import PartitionSpec
 from pointline_storage.progress import compact_with_progress
+from pointline_storage.redaction import redact, redact_exception, secret_values
 from pointline_storage.registry import available_backends, find_entry_point, load_factory
 
 DEFAULT_BACKEND = "delta-local"
@@ -38,6 +39,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 #: Set to show the traceback of an unexpected error instead of one line.
 DEBUG_VARIABLE = "POINTLINE_STORAGE_DEBUG"
+#: Secret storage-option values given on this command line, masked in every error line.
+_given_secrets: set[str] = set()
 
 
 # --- option parsing -----------------------------------------------------------------------
@@ -64,6 +67,8 @@ def _key_values(
             if key in result:
                 raise click.BadParameter(f"{key!r} is given twice", ctx=ctx, param=param)
             result[key] = item
+        if secret:
+            _given_secrets.update(secret_values(result))
         return result
 
     return parse
@@ -403,6 +408,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail(str(exc) or type(exc).__name__, EXIT_ERROR)
     except Exception as exc:  # an engine or environment failure nobody anticipated
         if os.environ.get(DEBUG_VARIABLE):
+            redact_exception(exc, _given_secrets | secret_values(os.environ))
             raise
         _fail(
             f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_VARIABLE}=1 to see the traceback)",
@@ -417,6 +423,8 @@ def _fail(message: str, code: int) -> NoReturn:
 
 
 def _error_line(message: str) -> None:
+    # Backends mask what they know; the command line also masks what it was given.
+    message = redact(message, _given_secrets | secret_values(os.environ))
     click.echo(f"{click.style('error:', fg='red')} {cli_render.one_line(message)}", err=True)
 
 
