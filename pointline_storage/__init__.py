@@ -28,16 +28,21 @@ from pointline_storage.errors import (
 from pointline_storage.hookspecs import hookimpl
 from pointline_storage.locations import TableLocation, resolve_table_location
 from pointline_storage.models import (
+    SKIP_BELOW_MIN_SMALL_FILES,
+    SKIP_NO_FILES,
+    SKIP_NOTHING_TO_COMPACT,
     BackendInfo,
     CompactionReport,
     PartitionCompactionResult,
     PartitionKey,
     PartitionStats,
+    PartitionStatus,
     TableInspection,
     VacuumReport,
 )
 from pointline_storage.partitions import (
     PartitionSpec,
+    ValueKind,
     canonical_value,
     normalize_partitions,
     render_stored_value,
@@ -46,6 +51,9 @@ from pointline_storage.registry import ENTRY_POINT_GROUP, available_backends
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "SKIP_BELOW_MIN_SMALL_FILES",
+    "SKIP_NOTHING_TO_COMPACT",
+    "SKIP_NO_FILES",
     "Backend",
     "BackendInfo",
     "BackendLoadError",
@@ -60,6 +68,7 @@ __all__ = [
     "PartitionOptimizer",
     "PartitionSpec",
     "PartitionStats",
+    "PartitionStatus",
     "PointlineStorageError",
     "RetentionTooShortError",
     "StorageError",
@@ -69,6 +78,7 @@ __all__ = [
     "TableVacuum",
     "UnsupportedOperationError",
     "VacuumReport",
+    "ValueKind",
     "available_backends",
     "canonical_value",
     "hookimpl",
