@@ -116,3 +116,19 @@ def test_the_cli_prints_the_trace_on_stderr(tmp_path: Path) -> None:
     )
     assert error_line.startswith("error: ")
     assert SECRET not in result.stderr
+
+
+def test_the_readmes_metrics_observer_measures_compactions(tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    source = readme.split("<!-- example: metrics-observer -->\n```python\n", 1)[1]
+    backend = load_backend("delta-local", root=tmp_path)
+    rows = order_events(exchanges=("sse",), days=(DAY,), rows_per_partition=4)
+    backend.write_sample_table("t", rows=rows, partition_by=["exchange"], rows_per_file=1)
+    namespace = {"backend": backend}
+    exec(source.split("```", 1)[0], namespace)
+    report = backend.compact_partitions("t", partitions=[{"exchange": "sse"}], min_small_files=2)
+    assert report.succeeded_partitions == 1
+    backend.inspect_partitions("t")  # not observed
+    metrics = namespace["metrics"]
+    assert dict(metrics.calls) == {"t": 1}
+    assert 0 < metrics.seconds["t"] <= report.duration_seconds + 1
