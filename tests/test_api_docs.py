@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import inspect
 import pydoc
+import runpy
 import types
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +52,12 @@ def test_pydoc_renders_the_package_guide() -> None:
     assert "Load a backend by name" in text
     for name in ("load_backend", "TableInspection", "to_arrow", "TraceObserver"):
         assert name in text
+
+
+def test_the_api_page_is_up_to_date() -> None:
+    script = Path(__file__).parent.parent / "docs" / "generate_api.py"
+    render = runpy.run_path(str(script))["render"]
+    page = script.with_name("api.md").read_text()
+    assert page == render(), "run: uv run python docs/generate_api.py"
+    for name in ("load_backend", "TableInspection.to_arrow", "CompactionReport.to_dict"):
+        assert f"`{name}`" in page
