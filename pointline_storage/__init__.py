@@ -8,6 +8,42 @@ Load a backend by name, then call its primitives::
     report = backend.compact_partitions(
         "cn_order_events", partitions=[{"exchange": "sse", "trading_date": "2024-01-02"}]
     )
+    print(report.to_dict())  # plain JSON-ready data
+    frame = backend.inspect_partitions("cn_order_events").to_arrow().to_pandas()
+
+Calling:
+    ``load_backend`` gives a ``Backend`` (the typed facade: ``compact_partitions``,
+    ``inspect_partitions``, ``vacuum_table``); ``available_backends`` lists the installed
+    ones as ``BackendInfo``, found in the entry-point group ``ENTRY_POINT_GROUP``.
+    ``PartitionOptimizer`` and ``TableVacuum`` are the Protocols a loaded backend satisfies.
+
+Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
+``to_arrow()``):
+    ``CompactionReport`` of ``PartitionCompactionResult``, whose ``status`` is a
+    ``PartitionStatus`` and whose ``skipped_reason`` is ``SKIP_BELOW_MIN_SMALL_FILES``,
+    ``SKIP_NO_FILES`` or ``SKIP_NOTHING_TO_COMPACT``; ``TableInspection`` of
+    ``PartitionStats``; ``VacuumReport``. A partition is a ``PartitionKey``: ``(column,
+    value)`` pairs in column order, values canonical (``format_partition`` renders it).
+
+Errors:
+    everything a caller can cause derives from ``PointlineStorageError``; storage that
+    refuses the credentials raises ``StorageAccessError``, storage that does not answer
+    ``StorageUnreachableError`` (both ``StorageError``).
+
+Writing a backend (see CONTRIBUTING.md and the conformance suite
+``pointline_storage.testing``):
+    mark hook implementations with ``hookimpl``; a caller names a partition with a
+    ``PartitionSpec`` (column -> value), which ``normalize_partitions`` checks against the
+    table's columns, rendering values with ``canonical_value`` by ``ValueKind``;
+    ``render_stored_value`` renders values read from storage the same way;
+    ``resolve_table_location`` (with ``validate_table_name``) turns a table name into a
+    ``TableLocation``. ``secret_values`` picks the secrets out of storage options and
+    ``redact`` masks them in any message.
+
+Observing:
+    ``POINTLINE_STORAGE_TRACE=1`` registers a ``TraceObserver`` on every backend loaded,
+    logging each call with its duration to the ``pointline_storage.trace`` logger; register
+    your own hookwrapper on ``Backend.plugin_manager`` the same way.
 """
 
 from pointline_storage.backend import Backend, load_backend
@@ -28,27 +64,41 @@ from pointline_storage.errors import (
     UnsupportedOperationError,
 )
 from pointline_storage.hookspecs import hookimpl
-from pointline_storage.locations import TableLocation, resolve_table_location
+from pointline_storage.locations import (
+    TableLocation,
+    resolve_table_location,
+    validate_table_name,
+)
 from pointline_storage.models import (
+    SKIP_BELOW_MIN_SMALL_FILES,
+    SKIP_NO_FILES,
+    SKIP_NOTHING_TO_COMPACT,
     BackendInfo,
     CompactionReport,
     PartitionCompactionResult,
     PartitionKey,
     PartitionStats,
+    PartitionStatus,
     TableInspection,
     VacuumReport,
+    format_partition,
 )
 from pointline_storage.partitions import (
     PartitionSpec,
+    ValueKind,
     canonical_value,
     normalize_partitions,
     render_stored_value,
 )
 from pointline_storage.redaction import redact, secret_values
 from pointline_storage.registry import ENTRY_POINT_GROUP, available_backends
+from pointline_storage.trace import TraceObserver
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "SKIP_BELOW_MIN_SMALL_FILES",
+    "SKIP_NOTHING_TO_COMPACT",
+    "SKIP_NO_FILES",
     "Backend",
     "BackendInfo",
     "BackendLoadError",
@@ -63,6 +113,7 @@ __all__ = [
     "PartitionOptimizer",
     "PartitionSpec",
     "PartitionStats",
+    "PartitionStatus",
     "PointlineStorageError",
     "RetentionTooShortError",
     "StorageAccessError",
@@ -72,10 +123,13 @@ __all__ = [
     "TableLocation",
     "TableNotFoundError",
     "TableVacuum",
+    "TraceObserver",
     "UnsupportedOperationError",
     "VacuumReport",
+    "ValueKind",
     "available_backends",
     "canonical_value",
+    "format_partition",
     "hookimpl",
     "load_backend",
     "normalize_partitions",
@@ -83,4 +137,5 @@ __all__ = [
     "render_stored_value",
     "resolve_table_location",
     "secret_values",
+    "validate_table_name",
 ]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
-from pointline_storage import hookspecs
+from pointline_storage import hookspecs, trace
 from pointline_storage.errors import (
     BackendLoadError,
     InvalidOptionError,
@@ -198,7 +198,9 @@ class Backend:
             raise InvalidOptionError(
                 f"partition_by must be a list of column names, got {partition_by!r}"
             )
-        if not self.plugin_manager.hook.write_sample_table.get_hookimpls():
+        implementations = self.plugin_manager.hook.write_sample_table.get_hookimpls()
+        # Observers' wrappers do not write tables: only a plain implementation counts.
+        if not [impl for impl in implementations if not (impl.wrapper or impl.hookwrapper)]:
             raise UnsupportedOperationError(f"backend {self.name!r} cannot write sample tables")
         self.plugin_manager.hook.write_sample_table(
             table_name=table_name,
@@ -265,6 +267,7 @@ def load_backend(
     missing = [hook for hook in REQUIRED_HOOKS if not getattr(manager.hook, hook).get_hookimpls()]
     if missing:
         raise BackendLoadError(f"backend {name!r} does not implement required hooks {missing}")
+    trace.register_if_enabled(manager, name)
     return Backend(name, manager)
 
 

@@ -7,6 +7,7 @@ but some partitions failed. Errors are printed as one ``error: ...`` line on std
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -16,7 +17,7 @@ from typing import Any, NoReturn
 
 import click
 
-from pointline_storage import cli_render
+from pointline_storage import cli_render, trace
 from pointline_storage.backend import (
     DEFAULT_MIN_SMALL_FILES,
     DEFAULT_RETENTION_HOURS,
@@ -390,6 +391,12 @@ def demo(directory: Path | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line and exit; errors become one ``error: ...`` line on stderr."""
+    if trace.trace_enabled() and not trace.logger.handlers:
+        # The library only logs; the command line shows the trace on stderr.
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("trace: %(message)s"))
+        trace.logger.addHandler(handler)
+        trace.logger.setLevel(logging.INFO)
     try:
         result = cli.main(
             args=None if argv is None else list(argv),

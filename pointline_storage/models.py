@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: A partition: ``(column, value)`` pairs in the table's partition-column order, values
 #: rendered canonically (dates as ``YYYY-MM-DD``, booleans as ``true``/``false``).
@@ -132,6 +135,17 @@ class CompactionReport(_Serialisable):
     version_after: int | None = None
     duration_seconds: float = 0.0
 
+    def to_arrow(self) -> pa.Table:
+        """Return the per-partition results as a pyarrow table, one row per partition.
+
+        Partition columns come first (typed: dates, integers, booleans, else strings),
+        then every field of :class:`PartitionCompactionResult`. For pandas or polars:
+        ``report.to_arrow().to_pandas()``, ``polars.from_arrow(report.to_arrow())``.
+        """
+        from pointline_storage.arrow_tables import compaction_table
+
+        return compaction_table(self)
+
 
 @dataclass(frozen=True)
 class VacuumReport(_Serialisable):
@@ -201,6 +215,18 @@ class TableInspection(_Serialisable):
     target_file_size_bytes: int
     version: int | None
     partitions: tuple[PartitionStats, ...]
+
+    def to_arrow(self) -> pa.Table:
+        """Return the statistics as a pyarrow table, one row per partition.
+
+        Partition columns come first (typed: dates, integers, booleans, else strings),
+        then ``file_count``, ``small_file_count``, ``total_bytes`` and ``total_rows``. For
+        pandas or polars: ``inspection.to_arrow().to_pandas()``,
+        ``polars.from_arrow(inspection.to_arrow())``.
+        """
+        from pointline_storage.arrow_tables import inspection_table
+
+        return inspection_table(self)
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def load_factory(entry_point: EntryPoint) -> BackendFactory:
     where = f"backend {entry_point.name!r} ({entry_point.value}) from {_dist(entry_point)}"
     try:
         factory = entry_point.load()
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a plugin calling sys.exit on import is broken too
         raise BackendLoadError(f"could not import {where}: {type(exc).__name__}: {exc}") from exc
     if not callable(factory):
         raise BackendLoadError(f"{where} is not callable: got {type(factory).__name__}")

@@ -1,72 +1,56 @@
-"""CONTRIBUTING.md's minimal backend, built from the file itself, installed, and run."""
+"""CONTRIBUTING.md's tutorial shows the hive-parquet example exactly as it is.
+
+The example itself is installed and run against the conformance suite by
+``test_hive_parquet_example.py``; together they keep the tutorial true.
+"""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-GUIDE = Path(__file__).parent.parent / "CONTRIBUTING.md"
-FILE_BLOCK = re.compile(r"<!-- file: (?P<path>\S+) -->\n```\w*\n(?P<body>.*?)```", re.DOTALL)
+REPO = Path(__file__).parent.parent
+GUIDE = (REPO / "CONTRIBUTING.md").read_text()
+EXAMPLE = REPO / "examples" / "hive-parquet"
+BLOCK = re.compile(
+    r"<!-- (?P<kind>file|excerpt): (?P<path>\S+) -->\n```\w*\n(?P<body>.*?)```", re.S
+)
 
 
-def test_the_guides_backend_passes_the_conformance_suite(tmp_path: Path) -> None:
-    package = tmp_path / "pointline-storage-delta-suffixed"
-    blocks = FILE_BLOCK.findall(GUIDE.read_text())
-    assert [path for path, _ in blocks] == [
-        "pyproject.toml",
-        "delta_suffixed.py",
-        "tests/test_conformance.py",
+def test_files_shown_whole_are_the_examples_files() -> None:
+    shown = [match for match in BLOCK.finditer(GUIDE) if match["kind"] == "file"]
+    assert [match["path"] for match in shown] == [
+        "examples/hive-parquet/pyproject.toml",
+        "examples/hive-parquet/pointline_storage_hive_parquet/backend.py",
+        "examples/hive-parquet/pointline_storage_hive_parquet/testing.py",
+        "examples/hive-parquet/tests/test_conformance.py",
     ]
-    for path, body in blocks:
-        (package / path).parent.mkdir(parents=True, exist_ok=True)
-        (package / path).write_text(body)
-    uv = os.environ.get("UV") or shutil.which("uv")
-    assert uv, "uv is needed to install the example as a user would"
-    site = tmp_path / "site"
-    subprocess.run(
-        [uv, "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(package)],
-        check=True,
-    )
-    env = {**os.environ, "PYTHONPATH": str(site)}
-    listing = subprocess.run(
-        [sys.executable, "-c", "import pointline_storage as p; print(p.available_backends())"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "delta-suffixed" in listing.stdout
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "tests"],
-        cwd=package,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert _test_names(run.stdout, "PASSED") == _conformance_tests_here()
+    for match in shown:
+        assert match["body"] == (REPO / match["path"]).read_text(), match["path"]
 
 
-def _test_names(pytest_output: str, outcome: str = "") -> set[str]:
-    """``test_x[param]`` of each ``path::Class::test_x[param]`` followed by ``outcome``."""
-    ending = rf" {outcome}\b" if outcome else "$"
-    pattern = re.compile(rf"^\S*::(test\S*){ending}")
-    return {match.group(1) for line in pytest_output.splitlines() if (match := pattern.match(line))}
+def test_excerpts_are_verbatim_parts_of_the_examples_files() -> None:
+    excerpts = [match for match in BLOCK.finditer(GUIDE) if match["kind"] == "excerpt"]
+    assert {Path(match["path"]).name for match in excerpts} == {
+        "layout.py",
+        "compaction.py",
+        "vacuum.py",
+    }
+    for match in excerpts:
+        assert match["body"] in (REPO / match["path"]).read_text(), match["path"]
 
 
-def _conformance_tests_here() -> set[str]:
-    """The conformance tests this repository runs against delta-local."""
-    suite = Path(__file__).parent / "test_conformance_delta_local.py"
-    listing = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", suite],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    names = _test_names(listing.stdout)
-    assert len(names) >= 20
-    return names
+def test_the_file_tree_lists_every_file_of_the_example() -> None:
+    tree = GUIDE.split("By the end it holds:\n\n```text\n", 1)[1].split("```", 1)[0]
+    listed = {line.split()[0] for line in tree.splitlines()}
+    on_disk = {
+        path.relative_to(EXAMPLE).as_posix()
+        for path in EXAMPLE.rglob("*")
+        if path.is_file()
+        and not any(
+            part.startswith(".") or part == "__pycache__"
+            for part in path.relative_to(EXAMPLE).parts
+        )
+        and path.name != "py.typed"
+    }
+    assert listed == on_disk

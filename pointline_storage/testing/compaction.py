@@ -90,6 +90,8 @@ class AbstractCompactionTests:
             assert report.version_before == version_before
             assert report.version_after == table_version(sample_table)
             assert report.version_after != version_before
+        else:
+            assert report.version_before is report.version_after is version_before is None
 
     def test_target_file_size_bounds_the_output(
         self, backend: Backend, sample_table: str, data_files: DataFiles
@@ -202,6 +204,8 @@ class AbstractCompactionTests:
         assert table_version(sample_table) == version
         if self.supports_table_versions:
             assert second.version_before == second.version_after == version
+        else:
+            assert second.version_before is second.version_after is version is None
 
     def test_continue_on_error_isolates_a_failing_partition(
         self,

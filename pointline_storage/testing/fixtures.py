@@ -48,8 +48,13 @@ def sorted_rows(table: pa.Table) -> pa.Table:
 class BackendFixtures:
     """Base class of a backend's fixture class; see the conformance suite's docs."""
 
-    #: Whether the backend's tables have versions (reports carry ``version_before/after``).
+    #: Whether the backend's tables have versions. ``False``: every report carries
+    #: ``None`` versions, and the ``table_version`` fixture returns ``None``.
     supports_table_versions = True
+    #: Whether compaction leaves the files it rewrote on storage for ``vacuum_table`` to
+    #: delete later (as a log-based format does, for older versions to stay readable).
+    #: ``False``: compaction deletes them itself, so vacuum never lists them.
+    vacuum_removes_superseded_files = True
 
     @pytest.fixture
     def make_backend(self) -> Callable[[], Backend]:

@@ -48,6 +48,8 @@ class AbstractInspectionTests:
             assert stats.total_bytes > 0
         if self.supports_table_versions:
             assert inspection.version == table_version(sample_table)
+        else:
+            assert inspection.version is table_version(sample_table) is None
 
     def test_inspect_named_partitions(self, backend: Backend, sample_table: str) -> None:
         day1 = {"exchange": "sse", "trading_date": SAMPLE_DATES[0]}
