@@ -49,7 +49,9 @@ def test_the_installed_example_passes_the_conformance_suite(tmp_path: Path) -> N
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     results = outcomes(run.stdout)
     assert set(results.values()) == {"PASSED"}
-    assert set(outcomes(run.stdout, test_class="TestHiveParquet")) == suite_test_names(tmp_path)
+    suite = suite_test_names(tmp_path)
+    assert set(outcomes(run.stdout, test_class="TestHiveParquet")) == suite
+    assert set(outcomes(run.stdout, test_class="TestHiveParquetS3")) == suite
     assert set(results) >= {
         "test_vacuum_deletes_only_leftovers_older_than_the_retention",
         "test_typed_and_percent_encoded_partitions_are_read_from_the_layout",

@@ -149,6 +149,7 @@ class HiveParquetBackend:
                 + (f"partition_by names columns not in rows: {missing}" if missing else "no rows")
             )
         location = self._locate(table_name)
+        location.fs.invalidate_cache(location.path)  # listings cached before may be stale
         if location.fs.exists(location.path) and location.fs.ls(location.path):
             raise PointlineStorageError(
                 f"cannot write sample table {table_name!r}: {location.uri} is not empty"
