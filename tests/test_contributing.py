@@ -24,6 +24,8 @@ def test_files_shown_whole_are_the_examples_files() -> None:
         "examples/hive-parquet/pointline_storage_hive_parquet/backend.py",
         "examples/hive-parquet/pointline_storage_hive_parquet/testing.py",
         "examples/hive-parquet/tests/test_conformance.py",
+        "examples/hive-parquet/tests/conftest.py",
+        "examples/hive-parquet/tests/test_conformance_s3.py",
     ]
     for match in shown:
         assert match["body"] == (REPO / match["path"]).read_text(), match["path"]
