@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
-from deltalake import write_deltalake
+from deltalake import DeltaTable, write_deltalake
 
 from pointline_storage import (
     CompactionFailedError,
@@ -210,14 +210,18 @@ class DeltaPartitionOptimizer:
                 f"cannot write sample table {table_name!r}: {location.uri} is not empty"
             )
         chunks = _chunks_per_partition(rows, partition_by, rows_per_file)
-        for batch_number, batch in enumerate(chunks):
-            write_deltalake(
-                location.uri,
-                batch,
-                mode="error" if batch_number == 0 else "append",
-                partition_by=list(partition_by) or None,
-                storage_options=self._storage_options or None,
-            )
+        first, *rest = chunks
+        write_deltalake(
+            location.uri,
+            first,
+            mode="error",
+            partition_by=list(partition_by) or None,
+            storage_options=self._storage_options or None,
+        )
+        # Appending through one loaded table reads only each new commit, not the whole log.
+        table = DeltaTable(location.uri, storage_options=self._storage_options or None)
+        for batch in rest:
+            write_deltalake(table, batch, mode="append")
 
 
 def _chunks_per_partition(
