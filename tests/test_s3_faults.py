@@ -8,7 +8,7 @@ from deltalake import DeltaTable
 from s3_fault_proxy import FaultProxy
 from test_delta_s3 import PARTITIONS, write_orders
 
-from pointline_storage import PartitionCompactionResult, load_backend
+from pointline_storage import CompactionReport, PartitionCompactionResult, load_backend
 from pointline_storage.testing import sorted_rows
 from pointline_storage.testing.s3 import MotoServer
 
@@ -20,6 +20,20 @@ def table_state(uri: str, options: dict[str, str]) -> tuple[int, pa.Table, set[s
     table = DeltaTable(uri, storage_options=options)
     paths = set(pa.table(table.get_add_actions(flatten=True))["path"].to_pylist())
     return table.version(), sorted_rows(table.to_pyarrow_table()), paths
+
+
+def compact_through(
+    proxy: FaultProxy, server: MotoServer, bucket: str, max_retries: str
+) -> CompactionReport:
+    """Compact every partition of ``orders`` with all requests going through ``proxy``."""
+    backend = load_backend(
+        "delta-s3",
+        root=f"s3://{bucket}/silver",
+        storage_options=server.storage_options(
+            AWS_ENDPOINT_URL=proxy.endpoint_url, max_retries=max_retries
+        ),
+    )
+    return backend.compact_partitions("orders", partitions=PARTITIONS, min_small_files=2)
 
 
 def test_a_server_that_stops_answering_mid_compaction(
@@ -87,14 +101,7 @@ def test_throttling_and_internal_errors_are_retried_to_success(
         return 503 if method == "GET" and "list-type=2" in path else None
 
     with FaultProxy(moto_server.endpoint_url, first_attempts) as proxy:
-        backend = load_backend(
-            "delta-s3",
-            root=f"s3://{s3_bucket}/silver",
-            storage_options=moto_server.storage_options(
-                AWS_ENDPOINT_URL=proxy.endpoint_url, max_retries="3"
-            ),
-        )
-        report = backend.compact_partitions("orders", partitions=PARTITIONS, min_small_files=2)
+        report = compact_through(proxy, moto_server, s3_bucket, max_retries="3")
     assert {status for _, _, status in proxy.injected} == {500, 503}
     assert any(method == "PUT" for method, _, _ in proxy.injected)
     assert [result.status for result in report.partitions] == ["compacted"] * 4
@@ -117,14 +124,7 @@ def test_commits_that_keep_failing_leave_the_table_as_it_was(
         return 500 if method == "PUT" and "/_delta_log/" in path else None
 
     with FaultProxy(moto_server.endpoint_url, fail_commits) as proxy:
-        backend = load_backend(
-            "delta-s3",
-            root=f"s3://{s3_bucket}/silver",
-            storage_options=moto_server.storage_options(
-                AWS_ENDPOINT_URL=proxy.endpoint_url, max_retries="1"
-            ),
-        )
-        report = backend.compact_partitions("orders", partitions=PARTITIONS, min_small_files=2)
+        report = compact_through(proxy, moto_server, s3_bucket, max_retries="1")
     assert proxy.injected
     assert [result.status for result in report.partitions] == ["failed"] * 4
     assert all("500" in (result.error or "") for result in report.partitions)
