@@ -74,6 +74,17 @@ class Worker:
         assert code == 0, f"worker exited {code}: {self.stderr()}"
         return self.events
 
+    def finish_killed(self, timeout: float = 120.0) -> list[dict[str, Any]]:
+        """Wait for a worker that kills itself; return what it reported before."""
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"worker still running after {timeout} s") from None
+        self._drain()
+        assert code in (0, -signal.SIGKILL), f"worker exited {code}: {self.stderr()}"
+        return self.events
+
     def kill(self) -> list[dict[str, Any]]:
         """SIGKILL the worker (no cleanup runs); return what it reported before."""
         if self.process.poll() is None:

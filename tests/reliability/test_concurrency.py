@@ -68,12 +68,12 @@ def stop_all(workers: list[Worker], stop: Path) -> Counter[Row]:
 def test_appends_during_compaction_keep_every_row_exactly_once(
     store: Store, tmp_path: Path
 ) -> None:
-    expected = write_table(store, "t", files_per_partition=4)
+    expected = as_rows(write_table(store, "t", files_per_partition=4))
     backend = store.backend()
     named_dirs = tuple(directory(spec) for spec in NAMED)
     for number in range(ROUNDS):
         if number:  # fragment the named partitions again
-            expected += write_table(store, "t", files_per_partition=3, tag=f"r{number}")
+            expected += as_rows(write_table(store, "t", files_per_partition=3, tag=f"r{number}"))
         stop = tmp_path / f"stop-{number}"
         workers = append_workers(store, stop, tag=f"r{number}")
         for worker in workers:
@@ -106,7 +106,7 @@ def test_appends_during_compaction_keep_every_row_exactly_once(
 def test_a_conflicting_writer_fails_only_its_partition_and_a_rerun_is_safe(
     store: Store, conflict: str
 ) -> None:
-    seed = write_table(store, "t", files_per_partition=4)
+    seed = as_rows(write_table(store, "t", files_per_partition=4))
     backend = store.backend()
     victim = NAMED[2]
     victim_rows = Counter(
@@ -174,7 +174,7 @@ def reports(workers: list[Worker]) -> list[dict[str, Any]]:
 def test_two_compactions_of_one_partition_at_once(store: Store) -> None:
     """Another process compacts a partition while this one is about to: one must win,
     the other must fail cleanly or find nothing to do, and no row may be duplicated."""
-    expected = write_table(store, "t", files_per_partition=4)
+    expected = as_rows(write_table(store, "t", files_per_partition=4))
     backend = store.backend()
     contested = NAMED[1]
     other: list[dict[str, Any]] = []
@@ -200,11 +200,11 @@ def test_two_compactions_of_one_partition_at_once(store: Store) -> None:
 
 def test_disjoint_partition_sets_compact_in_parallel(store: Store, tmp_path: Path) -> None:
     """The scale-out contract: workers given disjoint partitions all succeed."""
-    expected = write_table(store, "t", files_per_partition=4)
+    expected = as_rows(write_table(store, "t", files_per_partition=4))
     groups = [ALL_PARTITIONS[n::4] for n in range(4)]
     for number in range(1):  # four workers start per round: one round is the budget
         if number:
-            expected += write_table(store, "t", files_per_partition=3, tag=f"r{number}")
+            expected += as_rows(write_table(store, "t", files_per_partition=3, tag=f"r{number}"))
         start = tmp_path / f"start-{number}"
         workers = compactors(store, start, groups)
         start.touch()
@@ -227,7 +227,7 @@ def test_disjoint_partition_sets_compact_in_parallel(store: Store, tmp_path: Pat
 def test_vacuum_while_a_writer_appends(
     store: Store, tmp_path: Path, options: dict[str, Any], deletes: bool
 ) -> None:
-    expected = write_table(store, "t", files_per_partition=3)
+    expected = as_rows(write_table(store, "t", files_per_partition=3))
     backend = store.backend()
     stop = tmp_path / "stop"
     writer = Worker(
