@@ -128,6 +128,11 @@ class Store:
         return {**os.environ, STORE_ENV: json.dumps(settings)}
 
 
+def directory(spec: Mapping[str, object]) -> str:
+    """A standard-table partition's folder, as the engine names it on disk."""
+    return f"exchange={spec['exchange']}/day={spec['day']}/"
+
+
 def rows_for(exchange: str, day: dt.date, ids: Iterable[str]) -> pa.Table:
     """Rows of one partition with the given ids (payload derived from the id)."""
     ids = list(ids)

@@ -23,18 +23,14 @@ from reliability.store import (
     as_rows,
     assert_every_version_reads,
     committed_rows,
+    directory,
     rows_for,
     write_table,
 )
 
-ROUNDS = 2
+ROUNDS = 3
 NAMED = ALL_PARTITIONS[:6]  # compacted; the last two are written to but never named
 SSE_ONLY = [spec for spec in ALL_PARTITIONS if spec["exchange"] == "sse"]
-
-
-def directory(spec: dict[str, object]) -> str:
-    """A partition's directory in the table, as the engine names it."""
-    return f"exchange={spec['exchange']}/day={spec['day']}/"
 
 
 def append_workers(store: Store, stop: Path, tag: str) -> list[Worker]:

@@ -14,8 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from reliability.processes import Worker, job_partitions
-from reliability.store import ALL_PARTITIONS, Store, by_id, write_table
-from reliability.test_concurrency import directory
+from reliability.store import ALL_PARTITIONS, Store, by_id, directory, write_table
 
 COMPACTION_KILLS = 6
 VACUUM_KILLS = 4
