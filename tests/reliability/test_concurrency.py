@@ -109,7 +109,7 @@ def test_a_conflicting_writer_fails_only_its_partition_and_a_rerun_is_safe(
         {row: n for row, n in seed.items() if row[:2] == (victim["exchange"], victim["day"])}
     )
     doomed = sorted(victim_rows)[0]
-    replacement = as_rows(rows_for(str(victim["exchange"]), victim["day"], ["new-0", "new-1"]))  # type: ignore[arg-type]
+    replacement = as_rows(rows_for(str(victim["exchange"]), victim["day"], ["new-0", "new-1"]))
 
     def conflict_before_the_victim(result: PartitionCompactionResult) -> None:
         if result.partition != key(NAMED[1]):

@@ -56,7 +56,7 @@ def test_full_vacuum_keeps_an_in_flight_writers_file(store: Store, tmp_path: Pat
     assert real.deleted_files == dry.deleted_files == ()
     go.touch()
     writer.finish()
-    late = as_rows(rows_for(str(spec["exchange"]), spec["day"], ids))  # type: ignore[arg-type]
+    late = as_rows(rows_for(str(spec["exchange"]), spec["day"], ids))
     assert store.rows("t") == seed + late
     assert in_flight in store.live_files("t")
     # The same untracked file is a candidate once the retention no longer covers it: the

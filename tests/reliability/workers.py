@@ -59,7 +59,7 @@ def append(settings: dict[str, Any], job: dict[str, Any]) -> None:
         try:
             write_deltalake(
                 uri,
-                rows_for(part["exchange"], part["day"], ids),  # type: ignore[arg-type]
+                rows_for(part["exchange"], part["day"], ids),
                 mode="append",
                 partition_by=PARTITION_BY,
                 storage_options=settings["storage_options"] or None,
@@ -126,7 +126,7 @@ def overwrite(settings: dict[str, Any], job: dict[str, Any]) -> None:
     (part,) = specs(job)
     write_deltalake(
         f"{settings['root'].rstrip('/')}/{job['table']}",
-        rows_for(part["exchange"], part["day"], job["ids"]),  # type: ignore[arg-type]
+        rows_for(part["exchange"], part["day"], job["ids"]),
         mode="overwrite",
         predicate=f"exchange = '{part['exchange']}' AND day = '{part['day']}'",
         storage_options=settings["storage_options"] or None,
@@ -151,7 +151,7 @@ def in_flight(settings: dict[str, Any], job: dict[str, Any]) -> None:
     root = f"{settings['root'].rstrip('/')}/{job['table']}"
     fs, path = fsspec.core.url_to_fs(root)
     relative = f"exchange={part['exchange']}/day={part['day']}/in-flight-{job['writer']}.parquet"
-    rows = rows_for(part["exchange"], part["day"], job["ids"])  # type: ignore[arg-type]
+    rows = rows_for(part["exchange"], part["day"], job["ids"])
     with fs.open(f"{path}/{relative}", "wb") as handle:
         pq.write_table(rows.drop_columns(PARTITION_BY), handle)
     say(event="written", path=relative)
