@@ -33,12 +33,13 @@ def canonical_value(value: object, kind: ValueKind) -> str:
     Dates render as ``YYYY-MM-DD`` (from a ``date`` or an ISO string), integers in base 10
     (from an ``int`` or a decimal string), booleans as ``true``/``false`` (from a ``bool``
     or that string), strings as given (a ``date`` or ``int`` is accepted and rendered).
+    ``None`` names the null partition of any column and renders as :data:`NULL_VALUE`.
 
     Raises:
         ValueError: the value is of the wrong type for the column or cannot be parsed.
     """
     if value is None:
-        raise ValueError("null partition values are not supported yet")
+        return NULL_VALUE
     if kind == "date":
         return _date(value).isoformat()
     if kind == "integer":

@@ -48,6 +48,10 @@ def _normalize(partitions: object, columns: tuple[str, ...] = COLUMNS) -> object
         ("", "string", ""),
         (dt.date(2024, 1, 2), "string", "2024-01-02"),
         (5, "string", "5"),
+        (None, "date", "null"),
+        (None, "integer", "null"),
+        (None, "boolean", "null"),
+        (None, "string", "null"),
     ],
 )
 def test_canonical_value(value: object, kind: ValueKind, expected: str) -> None:
@@ -71,10 +75,6 @@ def test_canonical_value(value: object, kind: ValueKind, expected: str) -> None:
         (0, "boolean", "0"),
         (1.5, "string", "float"),
         (b"sse", "string", "bytes"),
-        (None, "date", "null"),
-        (None, "integer", "null"),
-        (None, "boolean", "null"),
-        (None, "string", "null"),
         (True, "string", "bool"),
         (dt.datetime(2024, 1, 2, 3, 4), "string", "datetime"),
         ("x", "float", "kind"),

@@ -94,7 +94,7 @@ def compact_partitions(
 def _compact_one(
     snapshot: DeltaSnapshot, stats: PartitionStats, target: int
 ) -> tuple[PartitionCompactionResult, Exception | None]:
-    filters = [(column, "=", value) for column, value in stats.partition]
+    filters = snapshot.partition_filters(stats.partition)
     try:
         metrics = snapshot.table.optimize.compact(
             partition_filters=filters or None, target_size=target

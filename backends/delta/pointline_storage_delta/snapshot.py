@@ -63,6 +63,34 @@ class DeltaSnapshot:
             )
         return canonical_value(value, kind)
 
+    def partition_filters(self, partition: PartitionKey) -> list[tuple[str, str, str]]:
+        """The engine's filters selecting exactly ``partition`` (one ``=`` per column).
+
+        The engine matches a null partition value with ``""`` (not with ``"null"``, nor with
+        ``"__HIVE_DEFAULT_PARTITION__"``, its name on disk). In a string column ``"null"``
+        names the null partition, unless the table's files hold the literal string there
+        (:func:`scan_partitions` refuses tables holding both under one key).
+        """
+        literal: set[str] = set()
+        if any(v == NULL_VALUE and self.column_types[c] == "string" for c, v in partition):
+            files = pa.table(self.table.get_add_actions(flatten=True))
+            mine = pa.array([True] * files.num_rows, pa.bool_())
+            for column, value in partition:
+                stored = pc.cast(files[f"partition.{column}"], pa.string())
+                match = pc.fill_null(pc.equal(stored, value), False)
+                if value == NULL_VALUE:
+                    match = pc.or_(match, pc.is_null(stored))
+                mine = pc.and_(mine, match)
+            for column, value in partition:
+                if value == NULL_VALUE and self.column_types[column] == "string":
+                    in_mine = pc.filter(files[f"partition.{column}"], mine)
+                    if pc.any(pc.equal(in_mine, NULL_VALUE)).as_py():
+                        literal.add(column)
+        return [
+            (column, "=", "" if value == NULL_VALUE and column not in literal else value)
+            for column, value in partition
+        ]
+
     def target_file_size(self, requested: int | None) -> int:
         """The target size: the caller's, else the table's ``delta.targetFileSize``, else
         the engine default."""

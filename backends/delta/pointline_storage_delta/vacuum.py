@@ -7,6 +7,7 @@ import time
 from collections.abc import Mapping
 
 from deltalake.exceptions import DeltaError
+from fsspec.implementations.local import LocalFileSystem
 
 from pointline_storage import RetentionTooShortError, StorageError, TableLocation, VacuumReport
 from pointline_storage_delta.snapshot import DeltaSnapshot
@@ -25,6 +26,8 @@ _UNIT_HOURS = {
     "microsecond": 1 / 3_600_000_000,
 }
 _INTERVAL_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+?)s?\b")
+#: How the engine's local store names a file while writing it (renamed when complete).
+_STAGED_NAME = re.compile(r"#\d+$")
 
 
 def minimum_retention_hours(configuration: Mapping[str, str]) -> float | None:
@@ -81,10 +84,14 @@ def vacuum_table(
     # A dry pass first: a real engine vacuum commits new table versions even when it
     # deletes nothing, and a no-op must leave the table as it was.
     candidates = engine_vacuum(dry=True)
-    sizes = _existing_sizes(candidates, location)
+    staged = _staged_leftovers(location, retention_hours) if full else []
+    sizes = _existing_sizes(candidates + staged, location)
     deleted = [path for path in candidates if path in sizes]
     if deleted and not dry_run:
         deleted = [path for path in engine_vacuum(dry=False) if path in sizes]
+    if staged and not dry_run:
+        _remove(staged, location)
+    deleted += [path for path in staged if path in sizes]
     return VacuumReport(
         table_name=table_name,
         dry_run=dry_run,
@@ -123,6 +130,39 @@ def _engine_vacuum(
                 table_name, retention_hours, snapshot.configuration.get(RETENTION_PROPERTY, "")
             ) from exc
         raise StorageError(f"vacuum of table {table_name!r} failed: {exc}") from exc
+
+
+def _staged_leftovers(location: TableLocation, retention_hours: int) -> list[str]:
+    """Half-written files a killed local writer left, at least ``retention_hours`` old.
+
+    The engine's local store writes ``name#N`` and renames it when complete, and hides
+    such names from its own listings, so its full vacuum never reclaims them.
+    """
+    if not isinstance(location.fs, LocalFileSystem):
+        return []
+    root = location.path.rstrip("/") + "/"
+    cutoff = time.time() - retention_hours * 3600
+    leftovers = []
+    for name, info in location.fs.find(root, detail=True).items():
+        relative = name[len(root) :]
+        if (
+            _STAGED_NAME.search(relative)
+            and not relative.startswith("_delta_log/")
+            and info["mtime"] <= cutoff
+        ):
+            leftovers.append(relative)
+    return leftovers
+
+
+def _remove(paths: list[str], location: TableLocation) -> None:
+    root = location.path.rstrip("/") + "/"
+    for path in paths:
+        try:
+            location.fs.rm_file(root + path)
+        except FileNotFoundError:  # another vacuum got there first
+            pass
+        except OSError as exc:
+            raise StorageError(f"vacuum could not delete {path}: {exc}") from exc
 
 
 def _relative(paths: list[str], location: TableLocation) -> list[str]:
