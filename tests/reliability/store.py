@@ -16,8 +16,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import fsspec
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
+from pointline_storage_delta.s3_options import s3_settings
 
 from pointline_storage import Backend, load_backend
 
@@ -40,6 +42,13 @@ ALL_PARTITIONS = [{"exchange": e, "day": d} for e in EXCHANGES for d in DAYS]
 Row = tuple[Any, ...]
 
 
+def filesystem(url: str, storage_options: Mapping[str, str]) -> tuple[Any, str]:
+    """The fsspec filesystem and path of ``url``, reached with deltalake's options."""
+    if url.startswith("s3://"):
+        return fsspec.core.url_to_fs(url, **s3_settings(storage_options).filesystem_options)
+    return fsspec.core.url_to_fs(url)
+
+
 @dataclass(frozen=True)
 class Store:
     """One storage location under test.
@@ -50,6 +59,9 @@ class Store:
         storage_options: What deltalake needs to reach ``root``.
         fs: An fsspec filesystem holding ``fs_root``, the same place as ``root``.
         fs_root: ``root`` as a path of ``fs``.
+        rounds: How many rounds the many-round scenarios run here; S3 on moto answers
+            each request in milliseconds, not microseconds, so it runs fewer.
+        writer_pause: Seconds an appender waits between commits.
     """
 
     backend_name: str
@@ -57,6 +69,8 @@ class Store:
     storage_options: Mapping[str, str]
     fs: Any = field(repr=False)
     fs_root: str
+    rounds: int = 3
+    writer_pause: float = 0.05
 
     def backend(self) -> Backend:
         """A new backend instance on this store."""

@@ -28,7 +28,6 @@ from reliability.store import (
     write_table,
 )
 
-ROUNDS = 3
 NAMED = ALL_PARTITIONS[:6]  # compacted; the last two are written to but never named
 SSE_ONLY = [spec for spec in ALL_PARTITIONS if spec["exchange"] == "sse"]
 
@@ -46,7 +45,7 @@ def append_workers(store: Store, stop: Path, tag: str) -> list[Worker]:
                 "writer": f"{tag}w{number}",
                 "partitions": job_partitions(group),
                 "stop": str(stop),
-                "pause": 0.05,
+                "pause": store.writer_pause,
             },
         )
         for number, group in enumerate(groups)
@@ -67,7 +66,7 @@ def test_appends_during_compaction_keep_every_row_exactly_once(
     expected = as_rows(write_table(store, "t", files_per_partition=4))
     backend = store.backend()
     named_dirs = tuple(directory(spec) for spec in NAMED)
-    for number in range(ROUNDS):
+    for number in range(store.rounds):
         if number:  # fragment the named partitions again
             expected += as_rows(write_table(store, "t", files_per_partition=3, tag=f"r{number}"))
         stop = tmp_path / f"stop-{number}"
@@ -234,12 +233,13 @@ def test_vacuum_while_a_writer_appends(
             "writer": "w",
             "partitions": job_partitions(ALL_PARTITIONS),
             "stop": str(stop),
+            "pause": store.writer_pause,
         },
     )
     writer.wait_for("committed")
     deleted: list[str] = []
     vacuumed_at = 0
-    for _ in range(ROUNDS):
+    for _ in range(store.rounds):
         backend.compact_partitions("t", partitions=ALL_PARTITIONS, min_small_files=2)
         report = backend.vacuum_table("t", dry_run=False, **options)
         deleted += report.deleted_files

@@ -17,7 +17,6 @@ from reliability.processes import Worker, job_partitions
 from reliability.store import ALL_PARTITIONS, Store, by_id, directory, write_table
 
 COMPACTION_KILLS = 6
-VACUUM_KILLS = 4
 #: The crash tests' partitions, and rows per file: enough that writing a compacted file
 #: takes long enough for a kill to land in it.
 PARTITIONS = ALL_PARTITIONS[:3]
@@ -35,15 +34,23 @@ def kill_when_files_vanish(store: Store, worker: Worker, count: int) -> list[dic
     return worker.kill()
 
 
-def test_killed_compactions_lose_no_row_and_their_orphans_are_vacuumed(store: Store) -> None:
+def test_killed_compactions_lose_no_row_and_their_orphans_are_vacuumed(
+    local_store: Store,
+) -> None:
     """After every kill the table reads every row; a rerun completes; the files the killed
     runs left behind are listed by a full dry run and removed by a real one.
+
+    Local disk only: kills are timed by watching for the engine's new file, and an S3
+    object appears only once fully uploaded, so a kill would land mid-write only by
+    chance; the parts of a multipart upload a SIGKILL abandons are invisible to listings
+    and to vacuum (a bucket lifecycle rule, AbortIncompleteMultipartUpload, reclaims them).
 
     The orphans are made eligible with retention 0 (enforcement off) rather than by
     setting their modification times back: object stores such as S3 cannot do the latter,
     and no writer runs at that point, so nothing in flight can be caught. That young
     orphans are protected is checked first, with a one-hour retention.
     """
+    store = local_store
     rng = random.Random(20240102)
     options: dict[str, Any] = {"partitions": PARTITIONS, "rows_per_file": ROWS_PER_FILE}
     written = [write_table(store, "t", files_per_partition=2, **options)]
@@ -99,7 +106,7 @@ def test_a_killed_vacuum_leaves_a_readable_table_and_a_rerun_finishes(store: Sto
     backend = store.backend()
     options = {"retention_hours": 0, "enforce_retention_duration": False, "full": True}
     landed: Counter[str] = Counter()
-    for number in range(VACUUM_KILLS):
+    for number in range(max(2, store.rounds + 1)):  # local: 4 kills; S3: one of each kind
         written.append(write_table(store, "t", files_per_partition=3, tag=f"r{number}"))
         expected = by_id(pa.concat_tables(written))
         backend.compact_partitions("t", partitions=ALL_PARTITIONS, min_small_files=2)

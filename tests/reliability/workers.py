@@ -16,13 +16,12 @@ import threading
 import time
 from typing import Any
 
-import fsspec
 import pyarrow.parquet as pq
 from deltalake import DeltaTable, write_deltalake
 from deltalake.transaction import AddAction
 
 from pointline_storage import load_backend
-from reliability.store import PARTITION_BY, SCHEMA, STORE_ENV, rows_for
+from reliability.store import PARTITION_BY, SCHEMA, STORE_ENV, filesystem, rows_for
 
 
 def say(**message: Any) -> None:
@@ -80,11 +79,11 @@ def backend(settings: dict[str, Any]) -> Any:
     )
 
 
-def die_on_new_file(folder: str) -> None:
+def die_on_new_file(folder: str, storage_options: dict[str, str]) -> None:
     """SIGKILL this process the moment a new file appears in ``folder``: the engine runs
     without the GIL, so this thread sees the file while the engine is still writing or
     committing it, much sooner than another process could."""
-    fs, path = fsspec.core.url_to_fs(folder)
+    fs, path = filesystem(folder, storage_options)
     before = set(fs.ls(path, detail=False))
 
     def watch() -> None:
@@ -101,7 +100,10 @@ def compact(settings: dict[str, Any], job: dict[str, Any]) -> None:
     loaded = backend(settings)
     wait_for(job.get("start"))
     if "die_in" in job:
-        die_on_new_file(f"{settings['root'].rstrip('/')}/{job['table']}/{job['die_in']}")
+        die_on_new_file(
+            f"{settings['root'].rstrip('/')}/{job['table']}/{job['die_in']}",
+            settings["storage_options"],
+        )
     say(event="started")
     report = loaded.compact_partitions(
         job["table"],
@@ -149,7 +151,7 @@ def in_flight(settings: dict[str, Any], job: dict[str, Any]) -> None:
     untracked (and young) while it waits."""
     (part,) = specs(job)
     root = f"{settings['root'].rstrip('/')}/{job['table']}"
-    fs, path = fsspec.core.url_to_fs(root)
+    fs, path = filesystem(root, settings["storage_options"])
     relative = f"exchange={part['exchange']}/day={part['day']}/in-flight-{job['writer']}.parquet"
     rows = rows_for(part["exchange"], part["day"], job["ids"])
     with fs.open(f"{path}/{relative}", "wb") as handle:
