@@ -56,8 +56,9 @@ def test_broken_backends_are_listed_with_their_reason(site: Path) -> None:
     assert result.stderr == ""
     lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
     assert result.stdout.splitlines()[0].split() == ["NAME", "DISTRIBUTION", "VERSION", "STATUS"]
-    assert set(lines) == {"constant", "delta-local", "exits", "raises", "twin"}
+    assert set(lines) == {"constant", "delta-local", "delta-s3", "exits", "raises", "twin"}
     assert lines["delta-local"].split()[1:] == ["pointline-storage-delta", "0.1.0", "ok"]
+    assert lines["delta-s3"].split()[1:] == ["pointline-storage-delta", "0.1.0", "ok"]
     assert lines["raises"].split()[1:5] == ["raises-on-import", "0.3.0", "broken:", "could"]
     assert "RuntimeError: needs libfoo 2, found 1" in lines["raises"]
     assert "SystemExit: 4" in lines["exits"]
