@@ -101,7 +101,7 @@ def test_a_live_lease_blocks_its_partition_and_nothing_else(any_store: Store) ->
     error = failed.error or ""
     assert error.startswith(LEASED_OUT), error
     holder = json.loads(store.fs.cat_file(f"{store.fs_root}/t/{theirs}"))
-    for detail in ("their-id", "their-host", "4242", holder["expires"]):
+    for detail in ("their-id", "their-host", "4242", holder["expires"], theirs):
         assert detail in error
     assert (failed.before_file_count, failed.rows_before) == (3, 15)
     assert store.rows("t") == expected

@@ -74,7 +74,10 @@ class Lease:
 
     def describe(self) -> str:
         """Who holds the lease and until when, for error messages."""
-        return f"owner {self.owner} (host {self.host}, pid {self.pid}) until {_iso(self.expires)}"
+        return (
+            f"owner {self.owner} (host {self.host}, pid {self.pid}) until "
+            f"{_iso(self.expires)}, lease file {self.path}"
+        )
 
     def to_json(self) -> bytes:
         """The file's content."""
