@@ -7,6 +7,8 @@ inspection and vacuum logic lives here once.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -32,7 +34,13 @@ from pointline_storage import (
 )
 from pointline_storage.locations import TableLocation
 from pointline_storage.redaction import secrets_masked
-from pointline_storage_delta import compaction, vacuum
+from pointline_storage_delta import compaction, leases, vacuum
+from pointline_storage_delta.leased_out import (
+    leased_out_failure,
+    leased_out_results,
+    report_without_engine,
+    with_leased_out,
+)
 from pointline_storage_delta.snapshot import DeltaSnapshot, open_snapshot, scan_partitions
 
 
@@ -102,27 +110,67 @@ class DeltaPartitionOptimizer:
         continue_on_error: bool,
         progress: Callable[[PartitionCompactionResult], None] | None,
     ) -> CompactionReport:
-        """Compact the named partitions; see ``pointline_storage.Backend``."""
+        """Compact the named partitions; see ``pointline_storage.Backend``.
+
+        A real run first leases every named partition (:mod:`~pointline_storage_delta.leases`)
+        and compacts only those it holds; the others are reported ``failed``.
+        """
+        started = time.perf_counter()
+        run = functools.partial(
+            compaction.compact_partitions,
+            table_name=table_name,
+            target_file_size_bytes=target_file_size_bytes,
+            min_small_files=min_small_files,
+            dry_run=dry_run,
+            continue_on_error=continue_on_error,
+            progress=progress,
+        )
         with self._guarded():
-            _, snapshot = self.open(table_name)
+            location, snapshot = self.open(table_name)
             keys = normalize_partitions(
                 table_name, partitions, snapshot.partition_columns, snapshot.render
             )
-            try:
-                report = compaction.compact_partitions(
+            if dry_run:
+                return self._compact(lambda: run(snapshot, partitions=keys))
+            with leases.leased(location.fs, location.path, keys) as taken:
+                if not taken.refused:
+                    return self._compact(lambda: run(self._reopened(table_name), partitions=keys))
+                scan = scan_partitions(snapshot, snapshot.target_file_size(target_file_size_bytes))
+                leased_out = leased_out_results(scan, taken.refused)
+                for result in leased_out:
+                    if progress is not None:
+                        progress(result)
+                if taken.held and continue_on_error:
+                    held = tuple(sorted(taken.held))
+                    report = self._compact(lambda: run(self._reopened(table_name), partitions=held))
+                    return self._masked(with_leased_out(report, leased_out))
+                report = report_without_engine(
                     snapshot,
+                    scan,
                     table_name=table_name,
-                    partitions=keys,
-                    target_file_size_bytes=target_file_size_bytes,
+                    held=tuple(sorted(taken.held)),
+                    leased_out=leased_out,
+                    target_file_size_bytes=snapshot.target_file_size(target_file_size_bytes),
                     min_small_files=min_small_files,
-                    dry_run=dry_run,
-                    continue_on_error=continue_on_error,
                     progress=progress,
+                    duration_seconds=time.perf_counter() - started,
                 )
-            except CompactionFailedError as exc:
-                exc.report = self._masked(exc.report)
-                raise
-            return self._masked(report)
+                if not continue_on_error:
+                    raise leased_out_failure(self._masked(report))
+                return self._masked(report)
+
+    def _reopened(self, table_name: str) -> DeltaSnapshot:
+        # Load the version to plan from only once the leases are ours: a version read
+        # before could predate the commit of a compaction that has just released them.
+        return self.open(table_name)[1]
+
+    def _compact(self, run: Callable[[], CompactionReport]) -> CompactionReport:
+        try:
+            report = run()
+        except CompactionFailedError as exc:
+            exc.report = self._masked(exc.report)
+            raise
+        return self._masked(report)
 
     def _masked(self, report: CompactionReport) -> CompactionReport:
         if not self._secrets:

@@ -1,0 +1,236 @@
+"""Partition leases: a compaction holds each partition it rewrites, alone.
+
+Leases are read and written here with the table's filesystem directly; foreign leases
+are written the way another process would write them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import pytest
+from deltalake import DeltaTable
+from pointline_storage_delta.leases import LEASE_ROOT, LEASE_SECONDS_ENV, Lease, lease_folder
+
+from pointline_storage import CompactionFailedError, InvalidOptionError, PartitionCompactionResult
+from pointline_storage.testing.checks import assert_report_consistent, key
+from pointline_storage.testing.s3 import TEST_REGION, MotoServer
+from reliability.processes import Worker, job_partitions
+from reliability.store import ALL_PARTITIONS, Store, as_rows, directory, write_table
+
+PARTITIONS = ALL_PARTITIONS[:3]
+LEASED_OUT = "PartitionLeasedError: another compaction holds partition"
+
+
+@pytest.fixture(params=["delta-local", "delta-s3"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """A fresh, empty root on local disk or on S3 (a ``moto_server`` bucket)."""
+    if request.param == "delta-local":
+        root = tmp_path / "silver"
+        root.mkdir()
+        return Store("delta-local", str(root), {}, fsspec.filesystem("file"), str(root))
+    server: MotoServer = request.getfixturevalue("moto_server")
+    bucket: str = request.getfixturevalue("s3_bucket")
+    fs = fsspec.filesystem(
+        "s3",
+        key=server.access_key_id,
+        secret=server.secret_access_key,
+        client_kwargs={"endpoint_url": server.endpoint_url, "region_name": TEST_REGION},
+        skip_instance_cache=True,
+    )
+    return Store(
+        "delta-s3", f"s3://{bucket}/silver", server.storage_options(), fs, f"{bucket}/silver"
+    )
+
+
+def lease_files(store: Store) -> dict[str, dict[str, Any]]:
+    """Every lease file of table ``t`` (path below the table -> its content)."""
+    base = f"{store.fs_root}/t/"
+    store.fs.invalidate_cache()
+    return {
+        path[len(base) :]: json.loads(store.fs.cat_file(path))
+        for path in store.fs.find(base + LEASE_ROOT)
+    }
+
+
+def put_lease(store: Store, spec: dict[str, object], *, expires_in: float) -> str:
+    """Write another process's lease of one partition; return its path below the table."""
+    folder = lease_folder(f"{store.fs_root}/t", key(spec))
+    now = time.time()
+    lease = Lease(
+        f"{folder}/0000000007.json", "their-id", "their-host", 4242, now, now + expires_in
+    )
+    store.fs.makedirs(folder, exist_ok=True)
+    store.fs.pipe_file(lease.path, lease.to_json())
+    return lease.path[len(f"{store.fs_root}/t/") :]
+
+
+def dt_seconds(iso: str) -> float:
+    """A lease file's ISO-8601 time as seconds since the epoch."""
+    return dt.datetime.fromisoformat(iso).timestamp()
+
+
+def statuses(results: list[PartitionCompactionResult]) -> dict[Any, str]:
+    return {result.partition: result.status for result in results}
+
+
+def test_a_live_lease_blocks_its_partition_and_nothing_else(any_store: Store) -> None:
+    store = any_store
+    expected = as_rows(write_table(store, "t", files_per_partition=3, partitions=PARTITIONS))
+    backend = store.backend()
+    theirs = put_lease(store, PARTITIONS[1], expires_in=3600)
+    seen: list[PartitionCompactionResult] = []
+
+    report = backend.compact_partitions(
+        "t", partitions=PARTITIONS, min_small_files=2, progress=seen.append
+    )
+    assert_report_consistent(report)
+    contested = key(PARTITIONS[1])
+    assert statuses(list(report.partitions)) == {
+        key(PARTITIONS[0]): "compacted",
+        contested: "failed",
+        key(PARTITIONS[2]): "compacted",
+    }
+    assert sorted(result.partition for result in seen) == sorted(map(key, PARTITIONS))
+    (failed,) = [result for result in report.partitions if result.status == "failed"]
+    error = failed.error or ""
+    assert error.startswith(LEASED_OUT), error
+    holder = json.loads(store.fs.cat_file(f"{store.fs_root}/t/{theirs}"))
+    for detail in ("their-id", "their-host", "4242", holder["expires"], theirs):
+        assert detail in error
+    assert (failed.before_file_count, failed.rows_before) == (3, 15)
+    assert store.rows("t") == expected
+    assert sum(path.startswith(directory(PARTITIONS[1])) for path in store.live_files("t")) == 3
+    assert list(lease_files(store)) == [theirs], "ours were released, theirs kept"
+
+    # Stopping at the first failure: nothing is compacted at all.
+    expected += as_rows(write_table(store, "t", files_per_partition=2, partitions=PARTITIONS))
+    version = store.open("t").version()
+    seen.clear()
+    with pytest.raises(CompactionFailedError, match=LEASED_OUT) as stopped:
+        backend.compact_partitions(
+            "t",
+            partitions=PARTITIONS,
+            min_small_files=2,
+            continue_on_error=False,
+            progress=seen.append,
+        )
+    assert_report_consistent(stopped.value.report)
+    assert statuses(list(stopped.value.report.partitions)) == {
+        key(PARTITIONS[0]): "not_attempted",
+        contested: "failed",
+        key(PARTITIONS[2]): "not_attempted",
+    }
+    assert sorted(result.partition for result in seen) == sorted(map(key, PARTITIONS))
+    assert store.open("t").version() == version
+    assert store.rows("t") == expected
+    assert list(lease_files(store)) == [theirs]
+
+
+def test_an_expired_lease_is_taken_over_renewed_while_held_and_cleaned_up(
+    any_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = any_store
+    expected = as_rows(write_table(store, "t", files_per_partition=3, partitions=PARTITIONS))
+    backend = store.backend()
+    put_lease(store, PARTITIONS[1], expires_in=-1)
+    monkeypatch.setenv(LEASE_SECONDS_ENV, "0.8")
+    held: list[dict[str, dict[str, Any]]] = []
+
+    def outlive_the_lease_lifetime(result: PartitionCompactionResult) -> None:
+        if not held:
+            time.sleep(1.2)  # longer than a lease lasts: only renewal keeps it
+            held.append(lease_files(store))
+
+    report = backend.compact_partitions(
+        "t", partitions=PARTITIONS, min_small_files=2, progress=outlive_the_lease_lifetime
+    )
+    assert [result.status for result in report.partitions] == ["compacted"] * 3
+    (during,) = held
+    assert len(during) == len(PARTITIONS), "one lease per partition, the expired one deleted"
+    for lease in during.values():
+        assert lease["pid"] != 4242
+        assert time.time() - 1.0 < dt_seconds(lease["expires"]), "renewed while held"
+    assert lease_files(store) == {}, "released"
+    assert store.rows("t") == expected
+
+
+@pytest.mark.parametrize(
+    ("any_store", "full"),
+    [("delta-local", False), ("delta-local", True), ("delta-s3", True)],
+    ids=["local-lite", "local-full", "s3-full"],
+    indirect=["any_store"],
+)
+def test_vacuum_keeps_the_leases_of_a_running_compaction(any_store: Store, full: bool) -> None:
+    store = any_store
+    expected = as_rows(write_table(store, "t", files_per_partition=3, partitions=PARTITIONS))
+    backend = store.backend()
+    options = {"retention_hours": 0, "enforce_retention_duration": False, "full": full}
+    found: list[Any] = []
+
+    def vacuum_mid_compaction(result: PartitionCompactionResult) -> None:
+        if found:
+            return
+        leases = lease_files(store)
+        engine = DeltaTable(store.uri("t"), storage_options=dict(store.storage_options) or None)
+        found.append(engine.vacuum(dry_run=True, **options))
+        found.append(backend.vacuum_table("t", dry_run=False, **options).deleted_files)
+        assert lease_files(store) == leases
+        assert len(leases) == len(PARTITIONS)
+
+    backend.compact_partitions(
+        "t", partitions=PARTITIONS, min_small_files=2, progress=vacuum_mid_compaction
+    )
+    engine_listed, deleted = found
+    assert deleted, "the vacuum did delete files: the first partition's compacted ones"
+    assert not [path for path in [*engine_listed, *deleted] if "_pointline" in path]
+    assert store.rows("t") == expected
+
+
+def test_a_killed_compaction_blocks_its_partitions_until_its_leases_lapse(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = as_rows(write_table(store, "t", files_per_partition=3, partitions=PARTITIONS))
+    monkeypatch.setenv(LEASE_SECONDS_ENV, "3")
+    job = {
+        "do": "compact",
+        "table": "t",
+        "partitions": job_partitions(PARTITIONS),
+        "die_in": directory(PARTITIONS[0]),
+    }
+    events = Worker(store, job).finish_killed()
+    assert events[-1]["event"] != "report", "the worker was killed mid-compaction"
+    left = lease_files(store)
+    assert len(left) == len(PARTITIONS)
+    lapse = max(dt_seconds(lease["expires"]) for lease in left.values())
+    backend = store.backend()
+
+    blocked = backend.compact_partitions("t", partitions=PARTITIONS, min_small_files=2)
+    assert time.time() < lapse, "the check ran while the killed run's leases were live"
+    assert [result.status for result in blocked.partitions] == ["failed"] * 3
+    assert blocked.attempted_partitions == blocked.failed_partitions == 3
+    assert lease_files(store) == left
+
+    time.sleep(max(0.0, lapse - time.time()) + 0.1)
+    rerun = backend.compact_partitions("t", partitions=PARTITIONS, min_small_files=2)
+    assert [result.status for result in rerun.partitions] == ["compacted"] * 3
+    assert lease_files(store) == {}
+    assert store.rows("t") == expected
+
+
+def test_an_invalid_lease_lifetime_is_refused_before_anything_is_written(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_table(store, "t", files_per_partition=2, partitions=PARTITIONS)
+    backend = store.backend()
+    version = store.open("t").version()
+    monkeypatch.setenv(LEASE_SECONDS_ENV, "ten minutes")
+    with pytest.raises(InvalidOptionError, match=LEASE_SECONDS_ENV):
+        backend.compact_partitions("t", partitions=PARTITIONS, min_small_files=2)
+    assert store.open("t").version() == version
+    assert not store.fs.exists(f"{store.fs_root}/t/_pointline")
