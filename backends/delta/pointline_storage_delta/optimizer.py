@@ -26,6 +26,7 @@ from pointline_storage import (
 )
 from pointline_storage.locations import TableLocation
 from pointline_storage_delta import compaction, vacuum
+from pointline_storage_delta.engine_options import EngineOptions
 from pointline_storage_delta.snapshot import DeltaSnapshot, open_snapshot, scan_partitions
 
 
@@ -74,6 +75,10 @@ class DeltaPartitionOptimizer:
         dry_run: bool,
         continue_on_error: bool,
         progress: Callable[[PartitionCompactionResult], None] | None,
+        partitions_per_commit: int,
+        max_concurrent_tasks: int | None,
+        max_spill_size: int | None,
+        compression: str | None,
     ) -> CompactionReport:
         """Compact the named partitions; see ``pointline_storage.Backend``."""
         snapshot = self.snapshot(table_name)
@@ -89,6 +94,12 @@ class DeltaPartitionOptimizer:
             dry_run=dry_run,
             continue_on_error=continue_on_error,
             progress=progress,
+            partitions_per_commit=partitions_per_commit,
+            engine=EngineOptions(
+                max_concurrent_tasks=max_concurrent_tasks,
+                max_spill_size=max_spill_size,
+                compression=compression,
+            ),
         )
 
     @hookimpl
