@@ -15,12 +15,12 @@ from deltalake import DeltaTable
 from benchmarks.data import fresh_copy, order_events, write_appends
 from benchmarks.report import Row, check
 
-FILES = 64
-ROWS_PER_FILE = 1_000_000  # ~16 MB per file: 64 files make ~1 GB
+FILES = 78
+ROWS_PER_FILE = 1_000_000  # ~12.8 MB per file: 78 files make ~1 GB
 
 
 def build(root: Path) -> Path:
-    """64 appends of a 1M-row file into one partition."""
+    """78 appends of a 1M-row file into one partition."""
     table = root / "one_gigabyte"
     chunk = order_events(
         exchanges=["sse"], days=[dt.date(2024, 1, 2)], rows_per_partition=ROWS_PER_FILE, seed=4

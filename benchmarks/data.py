@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import write_deltalake
+from deltalake import DeltaTable, write_deltalake
 
 from pointline_storage.sample import ORDER_EVENT_SCHEMA
 
@@ -59,13 +59,20 @@ def order_events(
 
 def write_appends(uri: str, chunks: Sequence[pa.Table], storage_options: dict[str, str]) -> None:
     """Write each chunk as one append: one new file per partition the chunk touches."""
+    table: str | DeltaTable = uri
     for chunk in chunks:
         write_deltalake(
-            uri,
+            table,
             chunk,
             mode="append",
             partition_by=["exchange", "trading_date"],
             storage_options=storage_options or None,
+        )
+        # Reusing the loaded table saves replaying the whole log before every append.
+        table = (
+            table
+            if isinstance(table, DeltaTable)
+            else DeltaTable(uri, storage_options=storage_options or None)
         )
 
 

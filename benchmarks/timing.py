@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,4 +42,5 @@ def interleaved(
         for name, prepare in sides.items():
             call = prepare(repetition)
             samples[name].seconds.append(timed(call))
+            print(f"    {name}: {samples[name].seconds[-1]:.2f} s", file=sys.stderr, flush=True)
     return samples
