@@ -65,6 +65,12 @@ def test_a_full_grid_is_one_batch_and_a_diagonal_is_not() -> None:
     assert [len(b.partitions) for b in make_batches(grid, columns, 4)] == [3, 1, 2]
 
 
+def test_a_partition_with_a_null_value_is_batched_alone() -> None:
+    columns = ("exchange", "trading_date")
+    keys = [(("exchange", e), ("trading_date", DAYS[0])) for e in ("null", "sse", "szse")]
+    assert [b.partitions for b in make_batches(keys, columns, 100)] == [(keys[0],), tuple(keys[1:])]
+
+
 def test_a_staircase_of_partitions_never_compacts_an_unnamed_one(tmp_path: Path) -> None:
     write_table(tmp_path / "orders")
     before = live_files(tmp_path / "orders")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pointline_storage import PartitionKey
+from pointline_storage.partitions import NULL_VALUE
 
 #: One ``(column, op, value)`` filter of a deltalake conjunction.
 Filter = tuple[str, str, "str | list[str]"]
@@ -37,12 +38,16 @@ def make_batches(
     partitions: Sequence[PartitionKey], columns: tuple[str, ...], partitions_per_commit: int
 ) -> list[Batch]:
     """Split sorted partitions into runs of at most ``partitions_per_commit``, then each run
-    into exact cross products, one batch each."""
-    batches = []
-    for start in range(0, len(partitions), partitions_per_commit):
-        run = [
-            tuple(value for _, value in key) for key in partitions[start:][:partitions_per_commit]
-        ]
+    into exact cross products, one batch each.
+
+    A partition with a null value gets a batch of its own: how the engine matches a null
+    depends on the table, so no ``in`` list may hold one.
+    """
+    alone = {key for key in partitions if any(value == NULL_VALUE for _, value in key)}
+    batches = [Batch(partitions=(key,), filters=single_filters(key)) for key in sorted(alone)]
+    together = [key for key in partitions if key not in alone]
+    for start in range(0, len(together), partitions_per_commit):
+        run = [tuple(value for _, value in key) for key in together[start:][:partitions_per_commit]]
         for product in cross_products(run):
             keys = tuple(
                 tuple(zip(columns, values, strict=True)) for values in itertools.product(*product)
@@ -53,6 +58,11 @@ def make_batches(
             )
             batches.append(Batch(partitions=keys, filters=filters))
     return batches
+
+
+def single_filters(partition: PartitionKey) -> tuple[Filter, ...]:
+    """The conjunction selecting exactly one partition (empty: an unpartitioned table)."""
+    return tuple((column, "=", value) for column, value in partition)
 
 
 def cross_products(rows: Sequence[tuple[str, ...]]) -> list[Product]:

@@ -17,7 +17,7 @@ from pointline_storage import (
     PartitionStats,
 )
 from pointline_storage.models import SKIP_NOTHING_TO_COMPACT, PartitionStatus, format_partition
-from pointline_storage_delta.batches import Batch, Filter, make_batches
+from pointline_storage_delta.batches import Batch, Filter, make_batches, single_filters
 from pointline_storage_delta.engine_options import EngineOptions
 from pointline_storage_delta.planner import plan_compaction
 from pointline_storage_delta.snapshot import (
@@ -169,8 +169,7 @@ class _Runner:
             if failure is not None:
                 self.record(_outcome(partition_stats, "not_attempted"))
                 continue
-            filters = tuple((column, "=", value) for column, value in partition_stats.partition)
-            error = self._one(partition_stats, filters)
+            error = self._one(partition_stats, single_filters(partition_stats.partition))
             if error is not None and stop_at_failure:
                 failure = error
         return failure
