@@ -34,7 +34,7 @@ def main() -> None:
         rows: list[Row] = []
         # Case 1 is short and its target tight: more runs steady its median.
         rows += _step(
-            "case 1", lambda: case_one_partition.run(root / "c1", max(5, options.repeats))
+            "case 1", lambda: case_one_partition.run(root / "c1", max(6, options.repeats))
         )
         base = _step("case 2 table", lambda: case_many_partitions.build(root / "c2"))
         case2, samples = _step(

@@ -34,12 +34,17 @@ def interleaved(
 ) -> dict[str, Samples]:
     """Time every side ``repeats`` times, alternating sides so drifting load hits all alike.
 
+    The order rotates with each repetition, so no side always runs first (cold caches) or
+    always right after the side that wrote most (its write-back still going on).
     Each side is a factory: given the repetition number it prepares (untimed) and returns
     the call to time.
     """
     samples = {name: Samples(name) for name in sides}
+    names = list(sides)
     for repetition in range(repeats):
-        for name, prepare in sides.items():
+        shift = repetition % len(names)
+        for name in names[shift:] + names[:shift]:
+            prepare = sides[name]
             call = prepare(repetition)
             samples[name].seconds.append(timed(call))
             print(f"    {name}: {samples[name].seconds[-1]:.2f} s", file=sys.stderr, flush=True)
