@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pluggy
 
 from pointline_storage import hookspecs, trace
+from pointline_storage.compression import parse_compression
 from pointline_storage.errors import (
     BackendLoadError,
     InvalidOptionError,
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
 REQUIRED_HOOKS = ("compact_partitions", "inspect_partitions", "vacuum_table")
 DEFAULT_RETENTION_HOURS = 168
 DEFAULT_MIN_SMALL_FILES = 8
+#: Partitions one compaction commit may hold (see ``Backend.compact_partitions``).
+DEFAULT_PARTITIONS_PER_COMMIT = 100
+#: Far beyond any machine's cores; larger values are typing mistakes.
+MAX_CONCURRENT_TASKS = 4096
 #: Engines count bytes in signed 64-bit integers.
 MAX_INT64 = 2**63 - 1
 #: A century; engines overflow on durations far beyond any real retention.
@@ -71,6 +76,10 @@ class Backend:
         dry_run: bool = False,
         continue_on_error: bool = True,
         progress: Callable[[PartitionCompactionResult], None] | None = None,
+        partitions_per_commit: int = DEFAULT_PARTITIONS_PER_COMMIT,
+        max_concurrent_tasks: int | None = None,
+        max_spill_size: int | None = None,
+        compression: str | None = None,
     ) -> CompactionReport:
         """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -88,8 +97,22 @@ class Backend:
             continue_on_error: Record a failing partition and go on; with ``False`` raise
                 :class:`~pointline_storage.errors.CompactionFailedError` at the first
                 failure (partitions compacted before it stay committed).
-            progress: Called once per partition with its result, as it becomes known. An
+            progress: Called once per partition with its result, as it becomes known (for a
+                partition committed together with others, once that commit is made). An
                 exception it raises stops the call (work already committed stays).
+            partitions_per_commit: At most this many partitions are committed together.
+                One commit for many partitions is much faster on large tables (each commit
+                costs a log write and a snapshot update); ``1`` commits each partition
+                alone. A commit of several partitions that fails, e.g. on a conflict with
+                another writer's delete in one of them, is redone one partition per
+                commit, so only the partitions that fail again are reported failed.
+            max_concurrent_tasks: Files the engine rewrites in parallel. ``None``: the
+                engine's default (the number of CPUs).
+            max_spill_size: Bytes the engine may hold in memory before spilling to disk.
+                ``None``: the engine's default (unbounded).
+            compression: Parquet codec of the rewritten files, optionally with a level:
+                ``"zstd(4)"``, ``"snappy"``, ``"gzip(6)"``, ``"lz4_raw"``, ... ``None``:
+                the engine's default (for deltalake 1.x compaction, zstd level 4).
 
         Returns:
             A per-partition report, sorted by partition.
@@ -108,6 +131,18 @@ class Backend:
         _require_int("min_small_files", min_small_files, minimum=0)
         _require_bool("dry_run", dry_run)
         _require_bool("continue_on_error", continue_on_error)
+        _require_int("partitions_per_commit", partitions_per_commit, minimum=1)
+        if max_concurrent_tasks is not None:
+            _require_int(
+                "max_concurrent_tasks",
+                max_concurrent_tasks,
+                minimum=1,
+                maximum=MAX_CONCURRENT_TASKS,
+            )
+        if max_spill_size is not None:
+            _require_int("max_spill_size", max_spill_size, minimum=1, maximum=MAX_INT64)
+        if compression is not None:
+            compression = _canonical_compression(compression)
         return self._call(
             "compact_partitions",
             CompactionReport,
@@ -118,6 +153,10 @@ class Backend:
             dry_run=dry_run,
             continue_on_error=continue_on_error,
             progress=progress,
+            partitions_per_commit=partitions_per_commit,
+            max_concurrent_tasks=max_concurrent_tasks,
+            max_spill_size=max_spill_size,
+            compression=compression,
         )
 
     def inspect_partitions(
@@ -278,6 +317,11 @@ def _require_int(option: str, value: object, *, minimum: int, maximum: int | Non
         raise InvalidOptionError(f"{option} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
         raise InvalidOptionError(f"{option} must be <= {maximum}, got {value}")
+
+
+def _canonical_compression(value: str) -> str:
+    codec, level = parse_compression(value)
+    return codec if level is None else f"{codec}({level})"
 
 
 def _require_bool(option: str, value: object) -> None:

@@ -20,6 +20,7 @@ import click
 from pointline_storage import cli_render, trace
 from pointline_storage.backend import (
     DEFAULT_MIN_SMALL_FILES,
+    DEFAULT_PARTITIONS_PER_COMMIT,
     DEFAULT_RETENTION_HOURS,
     Backend,
     load_backend,
@@ -254,6 +255,36 @@ def inspect(
     is_flag=True,
     help="Stop at the first failing partition (exit 1); default: record it and go on.",
 )
+@click.option(
+    "--partitions-per-commit",
+    type=click.IntRange(min=1),
+    default=DEFAULT_PARTITIONS_PER_COMMIT,
+    show_default=True,
+    metavar="N",
+    help="Commit up to N partitions together (1: each alone). A failed commit of several "
+    "is redone one partition per commit.",
+)
+@click.option(
+    "--max-concurrent-tasks",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Files rewritten in parallel. Default: the engine's (the number of CPUs).",
+)
+@click.option(
+    "--max-spill-size",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="BYTES",
+    help="Memory the engine may use before spilling to disk. Default: the engine's.",
+)
+@click.option(
+    "--compression",
+    default=None,
+    metavar="CODEC[(LEVEL)]",
+    help="Parquet codec of rewritten files: zstd(4), snappy, gzip(6), lz4_raw, brotli, "
+    "uncompressed. Default: the engine's (zstd level 4 for Delta).",
+)
 @click.pass_context
 def compact(
     ctx: click.Context,
@@ -268,11 +299,15 @@ def compact(
     min_small_files: int,
     dry_run: bool,
     stop_on_error: bool,
+    partitions_per_commit: int,
+    max_concurrent_tasks: int | None,
+    max_spill_size: int | None,
+    compression: str | None,
 ) -> None:
     """Rewrite the small files of the named partitions into fewer, larger files.
 
-    Rows never change and only the named partitions are touched; each partition is
-    compacted in its own commit.
+    Rows never change and only the named partitions are touched; up to
+    --partitions-per-commit partitions are compacted in one commit.
 
     \b
     Exit status:
@@ -296,6 +331,10 @@ def compact(
             min_small_files=min_small_files,
             dry_run=dry_run,
             continue_on_error=not stop_on_error,
+            partitions_per_commit=partitions_per_commit,
+            max_concurrent_tasks=max_concurrent_tasks,
+            max_spill_size=max_spill_size,
+            compression=compression,
         )
     except CompactionFailedError as exc:
         _emit(exc.report, as_json, cli_render.render_compaction)

@@ -45,6 +45,10 @@ def compact_partitions(
     dry_run: bool,
     continue_on_error: bool,
     progress: Callable[[PartitionCompactionResult], None] | None,
+    partitions_per_commit: int,
+    max_concurrent_tasks: int | None,
+    max_spill_size: int | None,
+    compression: str | None,
 ) -> CompactionReport:
     """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -52,6 +56,14 @@ def compact_partitions(
     setting, else the engine default) or positive; ``min_small_files`` is non-negative.
     Validate every partition against the table before writing anything. ``progress``, when
     given, is called once per named partition as its result becomes known.
+
+    Engine options (an implementation may leave out those its engine lacks):
+    ``partitions_per_commit`` (>= 1) caps how many partitions one commit may hold; if a
+    commit of several fails, compact each of its partitions in its own commit instead.
+    ``max_concurrent_tasks`` (>= 1) and ``max_spill_size`` (bytes, >= 1) bound the
+    engine's parallelism and memory; ``compression`` is a checked codec spelling such as
+    ``"zstd(4)"`` (see ``pointline_storage.compression``). ``None`` means the engine's
+    default.
     """
 
 

@@ -11,6 +11,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
@@ -240,7 +241,8 @@ def test_compact_two_partitions_keeps_rows_and_reports_json(root):
     assert report["skipped_partitions"] == 0
     assert report["failed_partitions"] == 0
     assert report["version_before"] == version_before
-    assert report["version_after"] == delta(root).version() == version_before + 2
+    # Both partitions in one commit (the default batches up to 100 partitions).
+    assert report["version_after"] == delta(root).version() == version_before + 1
     for partition in report["partitions"]:
         assert partition["status"] == "compacted"
         assert partition["before_file_count"] == FILES_PER_PARTITION
@@ -252,6 +254,34 @@ def test_compact_two_partitions_keeps_rows_and_reports_json(root):
     assert live_files(root, "exchange=sse/trading_date=2024-01-03") == FILES_PER_PARTITION
     assert sorted_rows(root) == rows_before
     assert "compacting 2 partitions" in result.stderr  # the progress bar's label
+
+
+def test_compact_engine_options_one_commit_per_partition_and_gzip(root):
+    version_before = delta(root).version()
+    result = run(
+        "compact",
+        *table_args(root, "--partition", SSE_0102, "--partition", SZSE_0102),
+        "--partitions-per-commit=1",
+        "--max-concurrent-tasks=1",
+        "--max-spill-size=67108864",
+        "--compression=GZIP(5)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert delta(root).version() == version_before + 2
+    for partition_dir in ("exchange=sse/", "exchange=szse/"):
+        (compacted,) = [
+            f for f in delta(root).file_uris() if f"{partition_dir}trading_date=2024-01-02/" in f
+        ]
+        metadata = pq.ParquetFile(compacted.removeprefix("file://")).metadata
+        assert metadata.row_group(0).column(0).compression == "GZIP"
+
+
+def test_compact_bad_compression_is_one_line_before_writing(root):
+    version_before = delta(root).version()
+    result = run("compact", *table_args(root, "--partition", SSE_0102), "--compression", "zip")
+    message = assert_one_error_line(result, 1)
+    assert "compression must be one of" in message
+    assert delta(root).version() == version_before
 
 
 def test_compact_text_output_shows_each_partition_and_a_summary(root):

@@ -78,14 +78,21 @@ def test_planning_many_partitions_costs_one_scan(table: Path, scans: list[int]) 
     assert len(scans) == 2
 
 
+@pytest.mark.parametrize("partitions_per_commit", [1, 100])
 def test_a_real_compaction_scans_the_snapshot_in_python_twice(
-    table: Path, scans: list[int]
+    table: Path, scans: list[int], partitions_per_commit: int
 ) -> None:
     backend = load_backend("delta-local", root=table.parent)
-    report = backend.compact_partitions("orders", partitions=every_day(6), min_small_files=2)
+    report = backend.compact_partitions(
+        "orders",
+        partitions=every_day(6),
+        min_small_files=2,
+        partitions_per_commit=partitions_per_commit,
+    )
     assert report.succeeded_partitions == 6
-    # The engine reads its own snapshot per partition; this bounds only our planning and
-    # measuring, which must not grow with the number of partitions.
+    # The engine reads its own snapshot per commit; this bounds only our planning and
+    # measuring, which must not grow with the number of partitions. (Each commit of
+    # several partitions is measured by one scan, which then serves as the final one.)
     assert len(scans) == 2, "one scan to plan, one to measure the result"
 
 
@@ -237,6 +244,7 @@ def test_a_commit_conflict_fails_only_its_partition(tmp_path: Path) -> None:
         partitions=[{"p": f"p{i:02}"} for i in range(6)],
         min_small_files=2,
         progress=delete_in_p02_after_p01,
+        partitions_per_commit=1,
     )
     statuses = {dict(result.partition)["p"]: result.status for result in report.partitions}
     assert statuses == {

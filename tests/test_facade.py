@@ -26,6 +26,7 @@ from pointline_storage import (
     hookimpl,
     load_backend,
 )
+from pointline_storage.compression import parse_compression
 
 MODULE = "fake_memory_backend"
 
@@ -343,6 +344,20 @@ def test_hook_returning_the_wrong_type_is_an_error(backend: Backend) -> None:
         ({"min_small_files": True}, "min_small_files"),
         ({"min_small_files": "8"}, "min_small_files"),
         ({"min_small_files": None}, "min_small_files"),
+        ({"partitions_per_commit": 0}, "partitions_per_commit"),
+        ({"partitions_per_commit": None}, "partitions_per_commit"),
+        ({"partitions_per_commit": 2.0}, "partitions_per_commit"),
+        ({"max_concurrent_tasks": 0}, "max_concurrent_tasks"),
+        ({"max_concurrent_tasks": 10**6}, "max_concurrent_tasks"),
+        ({"max_concurrent_tasks": "4"}, "max_concurrent_tasks"),
+        ({"max_spill_size": 0}, "max_spill_size"),
+        ({"max_spill_size": True}, "max_spill_size"),
+        ({"compression": "zip"}, "compression must be one of"),
+        ({"compression": "lz4"}, "compression must be one of"),
+        ({"compression": "snappy(1)"}, "snappy takes no level"),
+        ({"compression": "zstd(23)"}, "zstd compression levels range from 1 to 22"),
+        ({"compression": "gzip(-1)"}, "compression must be one of"),
+        ({"compression": 4}, "compression must be one of"),
     ],
 )
 def test_compact_rejects_bad_options_before_the_hook(
@@ -353,6 +368,14 @@ def test_compact_rejects_bad_options_before_the_hook(
 
     assert isinstance(exc_info.value, ValueError)
     assert _calls(backend) == []
+
+
+@pytest.mark.parametrize(
+    ("spelling", "expected"),
+    [("zstd", ("zstd", None)), ("ZSTD( 9 )", ("zstd", 9)), ("Gzip(0)", ("gzip", 0))],
+)
+def test_compression_spellings_are_parsed(spelling: str, expected: tuple[str, int | None]) -> None:
+    assert parse_compression(spelling) == expected
 
 
 @pytest.mark.parametrize("retention_hours", [-1, -168, False, True, "168", 1.5, None])

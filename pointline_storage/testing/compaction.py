@@ -261,6 +261,29 @@ class AbstractCompactionTests:
         assert after[key(SZSE_DAY1)] == before[key(SZSE_DAY1)]
         assert after[key(SSE_DAY2)] == before[key(SSE_DAY2)]
 
+    def test_commit_granularity_changes_no_outcome(
+        self, backend: Backend, sample_table: str, data_files: DataFiles, read_rows: ReadRows
+    ) -> None:
+        rows, before = sorted_rows(read_rows(sample_table)), data_files(sample_table)
+        alone = backend.compact_partitions(
+            sample_table, partitions=[SSE_DAY1, SZSE_DAY3], partitions_per_commit=1
+        )
+        # Two per commit, and sse/day2 with szse/day1 are no cross product: it takes care.
+        together = backend.compact_partitions(
+            sample_table, partitions=[SSE_DAY2, SZSE_DAY1, SZSE_DAY3], partitions_per_commit=2
+        )
+        assert_report_consistent(alone)
+        assert_report_consistent(together)
+        assert (alone.succeeded_partitions, together.succeeded_partitions) == (2, 2)
+        compacted = [r for r in (*alone.partitions, *together.partitions) if r.files_added]
+        assert {r.files_removed for r in compacted} == {SAMPLE_FILES_PER_PARTITION}
+        after = data_files(sample_table)
+        for spec in (SSE_DAY1, SSE_DAY2, SZSE_DAY1, SZSE_DAY3):
+            assert len(after[key(spec)]) == 1
+        for partition in set(before) - {key(s) for s in (SSE_DAY1, SSE_DAY2, SZSE_DAY1, SZSE_DAY3)}:
+            assert after[partition] == before[partition], f"{partition} must be untouched"
+        assert sorted_rows(read_rows(sample_table)).equals(rows)
+
     def test_progress_is_reported_once_per_partition(
         self, backend: Backend, sample_table: str
     ) -> None:

@@ -1,11 +1,13 @@
-"""Running a compaction plan against a Delta table, one partition per commit."""
+"""Running a compaction plan against a Delta table: batches of partitions per commit, and
+one commit per partition when a batch fails."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from pointline_storage import (
     CompactionFailedError,
@@ -15,10 +17,18 @@ from pointline_storage import (
     PartitionStats,
 )
 from pointline_storage.models import SKIP_NOTHING_TO_COMPACT, PartitionStatus, format_partition
+from pointline_storage_delta.batches import Batch, Filter, make_batches
+from pointline_storage_delta.engine_options import EngineOptions
 from pointline_storage_delta.planner import plan_compaction
-from pointline_storage_delta.snapshot import DeltaSnapshot, scan_partitions
+from pointline_storage_delta.snapshot import (
+    DeltaSnapshot,
+    PartitionScan,
+    file_changes,
+    scan_partitions,
+)
 
 Progress = Callable[[PartitionCompactionResult], None] | None
+Record = Callable[[PartitionCompactionResult], None]
 
 
 def compact_partitions(
@@ -31,45 +41,56 @@ def compact_partitions(
     dry_run: bool,
     continue_on_error: bool,
     progress: Progress,
+    partitions_per_commit: int,
+    engine: EngineOptions,
 ) -> CompactionReport:
-    """Plan from one snapshot scan, then compact each planned partition in its own commit.
+    """Plan from one snapshot scan, then compact up to ``partitions_per_commit`` planned
+    partitions per commit.
 
-    Partitions are isolated: a failing partition is recorded and, with ``continue_on_error``,
-    the others still run. After-values are measured from the table once the work is done.
+    Partitions are isolated: a batch that fails is redone one partition per commit, a
+    failing partition is recorded and, with ``continue_on_error``, the others still run.
+    After-values are measured from the table once the work is done.
 
     Raises:
         CompactionFailedError: a partition failed and ``continue_on_error`` is false.
     """
     started = time.perf_counter()
     target = snapshot.target_file_size(target_file_size_bytes)
-    plan = plan_compaction(
-        partitions, scan_partitions(snapshot, target), min_small_files=min_small_files
-    )
+    scan = scan_partitions(snapshot, target)
+    plan = plan_compaction(partitions, scan, min_small_files=min_small_files)
     results = {result.partition: result for result in plan.skipped}
     _notify(progress, plan.skipped)
-    failure: Exception | None = None
-    attempted = 0
-    for stats in plan.to_compact:
-        if dry_run:
-            result = _outcome(stats, "would_compact")
-        elif failure is not None:
-            result = _outcome(stats, "not_attempted")
-        else:
-            attempted += 1
-            result, error = _compact_one(snapshot, stats, target)
-            if error is not None and not continue_on_error:
-                failure = error
-        results[stats.partition] = result
+
+    def record(result: PartitionCompactionResult) -> None:
+        results[result.partition] = result
         _notify(progress, [result])
+
+    planned = {stats.partition: stats for stats in plan.to_compact}
+    runner = _Runner(snapshot, scan, target, engine, record)
+    failure: Exception | None = None
+    batches = make_batches(
+        list(planned),
+        snapshot.partition_columns,
+        partitions_per_commit,
+        filters_of=snapshot.partition_filters,
+    )
+    for batch in batches:
+        batch_stats = [planned[key] for key in batch.partitions]
+        if dry_run or failure is not None:
+            status: PartitionStatus = "would_compact" if dry_run else "not_attempted"
+            for stats in batch_stats:
+                record(_outcome(stats, status))
+        else:
+            failure = runner.run(batch, batch_stats, stop_at_failure=not continue_on_error)
     if any(result.status == "compacted" for result in results.values()):
-        results = _measured(snapshot, target, results)
+        results = _measured(runner.current_scan(), results)
     ordered = tuple(results[key] for key in sorted(results))
     statuses = [result.status for result in ordered]
     report = CompactionReport(
         table_name=table_name,
         partition_keys=snapshot.partition_columns,
         planned_partitions=len(plan.to_compact),
-        attempted_partitions=attempted,
+        attempted_partitions=len(runner.attempted),
         succeeded_partitions=statuses.count("compacted"),
         skipped_partitions=statuses.count("skipped"),
         failed_partitions=statuses.count("failed"),
@@ -91,27 +112,107 @@ def compact_partitions(
     return report
 
 
-def _compact_one(
-    snapshot: DeltaSnapshot, stats: PartitionStats, target: int
-) -> tuple[PartitionCompactionResult, Exception | None]:
-    filters = snapshot.partition_filters(stats.partition)
-    try:
-        metrics = snapshot.table.optimize.compact(
-            partition_filters=filters or None, target_size=target
+class _Runner:
+    """Runs batches against the table, recording each partition's result as it is known."""
+
+    def __init__(
+        self,
+        snapshot: DeltaSnapshot,
+        plan_scan: PartitionScan,
+        target: int,
+        engine: EngineOptions,
+        record: Record,
+    ) -> None:
+        self.snapshot = snapshot
+        self.plan_scan = plan_scan
+        self.target = target
+        self.arguments: dict[str, Any] = engine.compact_arguments()
+        self.record = record
+        self.attempted: set[PartitionKey] = set()
+        # A scan of the table as it is now, when one is known; saves the final scan.
+        self._latest: PartitionScan | None = plan_scan
+
+    def current_scan(self) -> PartitionScan | None:
+        """A scan of the table's current state (``None`` if that scan fails)."""
+        if self._latest is None:
+            with contextlib.suppress(Exception):
+                self._latest = scan_partitions(self.snapshot, self.target)
+        return self._latest
+
+    def run(
+        self, batch: Batch, stats: Sequence[PartitionStats], *, stop_at_failure: bool
+    ) -> Exception | None:
+        """Compact one batch in one commit; if that fails, each partition in its own.
+
+        Returns the first partition failure, which with ``stop_at_failure`` ends the batch
+        (its remaining partitions are recorded ``not_attempted``).
+        """
+        if len(stats) == 1:
+            error = self._one(stats[0], batch.filters)
+            return error if stop_at_failure else None
+        self.attempted.update(batch.partitions)
+        try:
+            self._compact(batch.filters)
+        except Exception:
+            # Whatever failed (a conflict, one unreadable file), the other partitions of
+            # the batch deserve their compaction: redo them one commit each.
+            self._refresh()
+            return self._one_by_one(stats, stop_at_failure=stop_at_failure)
+        # The engine reports only totals: measure each partition's change from the table.
+        after = scan_partitions(self.snapshot, self.target)
+        self._latest = after
+        changes = file_changes(self.plan_scan, after, self.snapshot.partition_columns)
+        for partition_stats in stats:
+            removed, added = changes.get(partition_stats.partition, (0, 0))
+            self.record(_result(partition_stats, removed, added))
+        return None
+
+    def _one_by_one(
+        self, stats: Sequence[PartitionStats], *, stop_at_failure: bool
+    ) -> Exception | None:
+        failure: Exception | None = None
+        for partition_stats in stats:
+            if failure is not None:
+                self.record(_outcome(partition_stats, "not_attempted"))
+                continue
+            filters = tuple(self.snapshot.partition_filters(partition_stats.partition))
+            error = self._one(partition_stats, filters)
+            if error is not None and stop_at_failure:
+                failure = error
+        return failure
+
+    def _one(self, stats: PartitionStats, filters: tuple[Filter, ...]) -> Exception | None:
+        self.attempted.add(stats.partition)
+        try:
+            metrics = self._compact(filters)
+        except Exception as exc:  # isolate the partition, whatever the engine raised
+            self._refresh()
+            failed = _outcome(stats, "failed")
+            self.record(dataclasses.replace(failed, error=f"{type(exc).__name__}: {exc}"))
+            return exc
+        # One partition: the engine's totals are this partition's numbers.
+        self.record(_result(stats, int(metrics["numFilesRemoved"]), int(metrics["numFilesAdded"])))
+        return None
+
+    def _compact(self, filters: tuple[Filter, ...]) -> dict[str, Any]:
+        self._latest = None
+        return self.snapshot.table.optimize.compact(
+            partition_filters=list(filters) or None, target_size=self.target, **self.arguments
         )
-    except Exception as exc:  # isolate the partition, whatever the engine raised
+
+    def _refresh(self) -> None:
         # The engine refreshes its view only after a success; without this, every later
         # partition would plan from the stale view and fail the same way.
         with contextlib.suppress(Exception):
-            snapshot.table.update_incremental()
-        failed = _outcome(stats, "failed")
-        return dataclasses.replace(failed, error=f"{type(exc).__name__}: {exc}"), exc
-    removed, added = int(metrics["numFilesRemoved"]), int(metrics["numFilesAdded"])
+            self.snapshot.table.update_incremental()
+
+
+def _result(stats: PartitionStats, removed: int, added: int) -> PartitionCompactionResult:
     if removed == 0:  # the engine found no adjacent small files to merge
         skipped = _outcome(stats, "skipped", after_file_count=stats.file_count)
-        return dataclasses.replace(skipped, skipped_reason=SKIP_NOTHING_TO_COMPACT), None
+        return dataclasses.replace(skipped, skipped_reason=SKIP_NOTHING_TO_COMPACT)
     compacted = _outcome(stats, "compacted")
-    return dataclasses.replace(compacted, files_removed=removed, files_added=added), None
+    return dataclasses.replace(compacted, files_removed=removed, files_added=added)
 
 
 def _outcome(
@@ -129,16 +230,15 @@ def _outcome(
 
 
 def _measured(
-    snapshot: DeltaSnapshot, target: int, results: dict[PartitionKey, PartitionCompactionResult]
+    after_scan: PartitionScan | None, results: dict[PartitionKey, PartitionCompactionResult]
 ) -> dict[PartitionKey, PartitionCompactionResult]:
-    """Fill the after-values of compacted partitions from one scan of the final state.
+    """Fill the after-values of compacted partitions from a scan of the final state.
 
-    If that scan fails, the commits stand and the after-values stay unknown (``None``).
+    Without that scan (it failed), the commits stand and the after-values stay ``None``.
     """
-    try:
-        after = scan_partitions(snapshot, target).stats
-    except Exception:
+    if after_scan is None:
         return results
+    after = after_scan.stats
     measured = dict(results)
     for key, result in results.items():
         if result.status == "compacted":

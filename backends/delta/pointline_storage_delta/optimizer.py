@@ -35,6 +35,7 @@ from pointline_storage import (
 from pointline_storage.locations import TableLocation
 from pointline_storage.redaction import secrets_masked
 from pointline_storage_delta import compaction, leases, vacuum
+from pointline_storage_delta.engine_options import EngineOptions
 from pointline_storage_delta.leased_out import (
     leased_out_failure,
     leased_out_results,
@@ -109,6 +110,10 @@ class DeltaPartitionOptimizer:
         dry_run: bool,
         continue_on_error: bool,
         progress: Callable[[PartitionCompactionResult], None] | None,
+        partitions_per_commit: int,
+        max_concurrent_tasks: int | None,
+        max_spill_size: int | None,
+        compression: str | None,
     ) -> CompactionReport:
         """Compact the named partitions; see ``pointline_storage.Backend``.
 
@@ -124,6 +129,12 @@ class DeltaPartitionOptimizer:
             dry_run=dry_run,
             continue_on_error=continue_on_error,
             progress=progress,
+            partitions_per_commit=partitions_per_commit,
+            engine=EngineOptions(
+                max_concurrent_tasks=max_concurrent_tasks,
+                max_spill_size=max_spill_size,
+                compression=compression,
+            ),
         )
         with self._guarded():
             location, snapshot = self.open(table_name)

@@ -110,10 +110,12 @@ class PartitionScan:
         stats: Statistics of every partition holding files.
         mergeable: Partitions with two small files that fit together within the target,
             the engine's condition for rewriting anything at all.
+        files: One row per live file: its ``path`` and ``partition.<column>`` values.
     """
 
     stats: dict[PartitionKey, PartitionStats]
     mergeable: frozenset[PartitionKey]
+    files: pa.Table
 
 
 def open_snapshot(
@@ -158,6 +160,7 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
     """
     files = pa.table(snapshot.table.get_add_actions(flatten=True))
     keys = [f"partition.{column}" for column in snapshot.partition_columns]
+    paths = files.select(["path", *keys])
     small = pc.less(files["size_bytes"], target_size)
     files = files.select([*keys, "size_bytes", "num_records"]).append_column(
         "small", pc.cast(small, pa.int64())
@@ -172,7 +175,7 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
         ("small_size", "list"),
     ]
     if not files.num_rows:
-        return PartitionScan(stats={}, mergeable=frozenset())
+        return PartitionScan(stats={}, mergeable=frozenset(), files=paths)
     if not keys:  # an unpartitioned table is one group
         keys_or_constant = ["__whole_table"]
         files = files.append_column("__whole_table", pa.repeat(0, files.num_rows))
@@ -182,10 +185,7 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
     stats = {}
     mergeable = set()
     for row in grouped:
-        partition = tuple(
-            (column, render_stored_value(row[key]))
-            for column, key in zip(snapshot.partition_columns, keys, strict=True)
-        )
+        partition = _key(row, snapshot.partition_columns)
         if partition in stats:
             raise StorageError(
                 f"table has two partitions that both render as {partition}: a null value "
@@ -202,4 +202,30 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
         sizes = [size for size in row["small_size_list"] if size is not None]
         if len(sizes) >= 2 and sum(heapq.nsmallest(2, sizes)) <= target_size:
             mergeable.add(partition)
-    return PartitionScan(stats=stats, mergeable=frozenset(mergeable))
+    return PartitionScan(stats=stats, mergeable=frozenset(mergeable), files=paths)
+
+
+def file_changes(
+    before: PartitionScan, after: PartitionScan, columns: tuple[str, ...]
+) -> dict[PartitionKey, tuple[int, int]]:
+    """Files removed and added per partition between two scans, by path.
+
+    Only partitions with a change appear. Paths are unique in a snapshot and a rewrite
+    always gets a new name, so this is exact for the writes made between the two scans.
+    """
+    old, new = before.files, after.files
+    removed = _count(old.filter(pc.invert(pc.is_in(old["path"], value_set=new["path"]))), columns)
+    added = _count(new.filter(pc.invert(pc.is_in(new["path"], value_set=old["path"]))), columns)
+    return {key: (removed.get(key, 0), added.get(key, 0)) for key in removed.keys() | added.keys()}
+
+
+def _count(files: pa.Table, columns: tuple[str, ...]) -> dict[PartitionKey, int]:
+    if not columns:
+        return {(): files.num_rows} if files.num_rows else {}
+    keys = [f"partition.{column}" for column in columns]
+    grouped = files.group_by(keys, use_threads=False).aggregate([("path", "count")])
+    return {_key(row, columns): row["path_count"] for row in grouped.to_pylist()}
+
+
+def _key(row: Mapping[str, object], columns: tuple[str, ...]) -> PartitionKey:
+    return tuple((column, render_stored_value(row[f"partition.{column}"])) for column in columns)
