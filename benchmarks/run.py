@@ -14,7 +14,13 @@ from pathlib import Path
 
 import deltalake
 
-from benchmarks import case_many_partitions, case_memory, case_one_partition, case_planning
+from benchmarks import (
+    case_many_partitions,
+    case_memory,
+    case_one_partition,
+    case_planning,
+    case_s3,
+)
 from benchmarks.chart import case_two_chart
 from benchmarks.report import Row, render
 
@@ -22,7 +28,7 @@ CHART = Path(__file__).resolve().parent / "case2.png"
 
 
 def main() -> None:
-    """Parse options, run cases 1-4, print the table, write the case 2 chart."""
+    """Parse options, run cases 1-5, print the table, write the case 2 chart."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--repeats", type=int, default=3, help="runs per side (default 3)")
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temporary dir")
@@ -43,6 +49,9 @@ def main() -> None:
         rows += case2
         rows += _step("case 3", lambda: case_planning.run(base, max(5, options.repeats)))
         rows += _step("case 4", lambda: case_memory.run(root / "c4", max(2, options.repeats - 1)))
+        # Case 1's table again, uploaded to a local moto_server.
+        base1 = root / "c1" / "one_partition"
+        rows += _step("case 5", lambda: case_s3.run(base1, max(3, options.repeats)))
     case_two_chart(samples, options.chart)
     print()
     print(
@@ -52,7 +61,6 @@ def main() -> None:
     )
     print(render(rows))
     print(f"chart of case 2: {options.chart}")
-    print("case 5 (S3 on moto_server): not run yet, it needs the delta-s3 backend")
 
 
 def _step(label, function):

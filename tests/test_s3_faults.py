@@ -59,6 +59,7 @@ def test_a_server_that_stops_answering_mid_compaction(
             min_small_files=2,
             continue_on_error=True,
             progress=freeze_after_first_commit,
+            partitions_per_commit=1,  # so the server freezes between two commits
         )
     finally:
         moto_server.resume()

@@ -120,8 +120,14 @@ def test_a_conflicting_writer_fails_only_its_partition_and_a_rerun_is_safe(
             job.update(do="overwrite", ids=["new-0", "new-1"])
         Worker(store, job).finish()
 
+    # One commit per partition, so the conflict lands between two of them (a batch
+    # commit's fallback is tested in test_delta_batches.py).
     report = backend.compact_partitions(
-        "t", partitions=NAMED, min_small_files=2, progress=conflict_before_the_victim
+        "t",
+        partitions=NAMED,
+        min_small_files=2,
+        progress=conflict_before_the_victim,
+        partitions_per_commit=1,
     )
     by_key = {result.partition: result for result in report.partitions}
     failed = by_key[key(victim)]
