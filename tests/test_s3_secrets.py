@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 import traceback
 
 import pytest
+from test_cli import run as run_cli
 from test_delta_s3 import PARTITIONS, write_orders
 
 from pointline_storage import CompactionFailedError, PointlineStorageError, load_backend
@@ -121,17 +119,6 @@ def test_a_failed_partition_report_hides_secrets(
     assert len(failed) == 1
     assert_hidden(
         full_text(caught.value), json.dumps(caught.value.report.to_dict()), repr(failed[0])
-    )
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pointline_storage.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, **(env or {})},
-        check=False,
     )
 
 
