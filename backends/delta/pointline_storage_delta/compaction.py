@@ -19,7 +19,7 @@ from pointline_storage import (
 from pointline_storage.models import SKIP_NOTHING_TO_COMPACT, PartitionStatus, format_partition
 from pointline_storage_delta.batches import Batch, Filter, make_batches
 from pointline_storage_delta.engine_options import EngineOptions
-from pointline_storage_delta.planner import plan_compaction
+from pointline_storage_delta.planner import outcome, plan_compaction
 from pointline_storage_delta.snapshot import (
     DeltaSnapshot,
     PartitionScan,
@@ -79,7 +79,7 @@ def compact_partitions(
         if dry_run or failure is not None:
             status: PartitionStatus = "would_compact" if dry_run else "not_attempted"
             for stats in batch_stats:
-                record(_outcome(stats, status))
+                record(outcome(stats, status))
         else:
             failure = runner.run(batch, batch_stats, stop_at_failure=not continue_on_error)
     if any(result.status == "compacted" for result in results.values()):
@@ -173,7 +173,7 @@ class _Runner:
         failure: Exception | None = None
         for partition_stats in stats:
             if failure is not None:
-                self.record(_outcome(partition_stats, "not_attempted"))
+                self.record(outcome(partition_stats, "not_attempted"))
                 continue
             filters = tuple(self.snapshot.partition_filters(partition_stats.partition))
             error = self._one(partition_stats, filters)
@@ -187,8 +187,7 @@ class _Runner:
             metrics = self._compact(filters)
         except Exception as exc:  # isolate the partition, whatever the engine raised
             self._refresh()
-            failed = _outcome(stats, "failed")
-            self.record(dataclasses.replace(failed, error=f"{type(exc).__name__}: {exc}"))
+            self.record(outcome(stats, "failed", error=f"{type(exc).__name__}: {exc}"))
             return exc
         # One partition: the engine's totals are this partition's numbers.
         self.record(_result(stats, int(metrics["numFilesRemoved"]), int(metrics["numFilesAdded"])))
@@ -209,24 +208,13 @@ class _Runner:
 
 def _result(stats: PartitionStats, removed: int, added: int) -> PartitionCompactionResult:
     if removed == 0:  # the engine found no adjacent small files to merge
-        skipped = _outcome(stats, "skipped", after_file_count=stats.file_count)
-        return dataclasses.replace(skipped, skipped_reason=SKIP_NOTHING_TO_COMPACT)
-    compacted = _outcome(stats, "compacted")
-    return dataclasses.replace(compacted, files_removed=removed, files_added=added)
-
-
-def _outcome(
-    stats: PartitionStats, status: PartitionStatus, *, after_file_count: int | None = None
-) -> PartitionCompactionResult:
-    return PartitionCompactionResult(
-        partition=stats.partition,
-        before_file_count=stats.file_count,
-        after_file_count=after_file_count,
-        status=status,
-        small_file_count=stats.small_file_count,
-        bytes_before=stats.total_bytes,
-        rows_before=stats.total_rows,
-    )
+        return outcome(
+            stats,
+            "skipped",
+            after_file_count=stats.file_count,
+            skipped_reason=SKIP_NOTHING_TO_COMPACT,
+        )
+    return outcome(stats, "compacted", files_removed=removed, files_added=added)
 
 
 def _measured(

@@ -15,11 +15,10 @@ from pointline_storage import (
     CompactionReport,
     PartitionCompactionResult,
     PartitionKey,
-    PartitionStats,
 )
 from pointline_storage.models import format_partition
 from pointline_storage_delta.leases import PartitionLeasedError
-from pointline_storage_delta.planner import plan_compaction
+from pointline_storage_delta.planner import no_files, outcome, plan_compaction
 from pointline_storage_delta.snapshot import DeltaSnapshot, PartitionScan
 
 Progress = Callable[[PartitionCompactionResult], None] | None
@@ -31,23 +30,12 @@ def leased_out_results(
     """A ``failed`` result for each partition in ``refused`` (partition -> its holder)."""
     results = []
     for partition, holder in sorted(refused.items()):
-        stats = scan.stats.get(partition) or PartitionStats(partition, 0, 0, 0, 0)
+        stats = scan.stats.get(partition) or no_files(partition)
         error = PartitionLeasedError(
             f"another compaction holds partition {format_partition(partition)}: {holder}; "
             "rerun it once that compaction has finished (a killed one's lease lapses then)"
         )
-        results.append(
-            PartitionCompactionResult(
-                partition=partition,
-                before_file_count=stats.file_count,
-                after_file_count=None,
-                error=f"{type(error).__name__}: {error}",
-                status="failed",
-                small_file_count=stats.small_file_count,
-                bytes_before=stats.total_bytes,
-                rows_before=stats.total_rows,
-            )
-        )
+        results.append(outcome(stats, "failed", error=f"{type(error).__name__}: {error}"))
     return results
 
 
@@ -83,18 +71,7 @@ def report_without_engine(
     (the caller already reported the leased-out ones).
     """
     plan = plan_compaction(held, scan, min_small_files=min_small_files)
-    not_attempted = [
-        PartitionCompactionResult(
-            partition=stats.partition,
-            before_file_count=stats.file_count,
-            after_file_count=None,
-            status="not_attempted",
-            small_file_count=stats.small_file_count,
-            bytes_before=stats.total_bytes,
-            rows_before=stats.total_rows,
-        )
-        for stats in plan.to_compact
-    ]
+    not_attempted = [outcome(stats, "not_attempted") for stats in plan.to_compact]
     for result in (*plan.skipped, *not_attempted):
         if progress is not None:
             progress(result)

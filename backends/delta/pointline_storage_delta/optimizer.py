@@ -22,7 +22,6 @@ from pointline_storage import (
     InvalidOptionError,
     PartitionCompactionResult,
     PartitionSpec,
-    PartitionStats,
     PointlineStorageError,
     TableInspection,
     VacuumReport,
@@ -42,6 +41,7 @@ from pointline_storage_delta.leased_out import (
     report_without_engine,
     with_leased_out,
 )
+from pointline_storage_delta.planner import no_files
 from pointline_storage_delta.snapshot import DeltaSnapshot, open_snapshot, scan_partitions
 
 
@@ -214,7 +214,7 @@ class DeltaPartitionOptimizer:
             keys = normalize_partitions(
                 table_name, partitions, snapshot.partition_columns, snapshot.render
             )
-            stats = {key: stats.get(key) or PartitionStats(key, 0, 0, 0, 0) for key in keys}
+            stats = {key: stats.get(key) or no_files(key) for key in keys}
         return TableInspection(
             table_name=table_name,
             partition_keys=snapshot.partition_columns,

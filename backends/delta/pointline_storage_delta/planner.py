@@ -7,12 +7,14 @@ single scan and shows the plan a real run starts from.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pointline_storage import PartitionCompactionResult, PartitionKey, PartitionStats
 from pointline_storage.models import (
     SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_NO_FILES,
     SKIP_NOTHING_TO_COMPACT,
+    PartitionStatus,
 )
 from pointline_storage_delta.snapshot import PartitionScan
 
@@ -39,7 +41,7 @@ def plan_compaction(
     for partition in partitions:
         current = scan.stats.get(partition)
         if current is None:
-            skipped.append(_skip(PartitionStats(partition, 0, 0, 0, 0), SKIP_NO_FILES))
+            skipped.append(_skip(no_files(partition), SKIP_NO_FILES))
         elif current.small_file_count < min_small_files:
             skipped.append(_skip(current, SKIP_BELOW_MIN_SMALL_FILES))
         elif partition not in scan.mergeable:
@@ -49,16 +51,37 @@ def plan_compaction(
     return CompactionPlan(to_compact=tuple(to_compact), skipped=tuple(skipped))
 
 
-def _skip(stats: PartitionStats, reason: str) -> PartitionCompactionResult:
+def no_files(partition: PartitionKey) -> PartitionStats:
+    """The statistics of a partition that holds no file."""
+    return PartitionStats(partition, 0, 0, 0, 0)
+
+
+def outcome(
+    stats: PartitionStats,
+    status: PartitionStatus,
+    *,
+    after_file_count: int | None = None,
+    **after: Any,
+) -> PartitionCompactionResult:
+    """A partition's result: its before-values from ``stats``, the rest as given."""
     return PartitionCompactionResult(
         partition=stats.partition,
         before_file_count=stats.file_count,
-        after_file_count=stats.file_count,
-        skipped_reason=reason,
-        status="skipped",
+        after_file_count=after_file_count,
+        status=status,
         small_file_count=stats.small_file_count,
         bytes_before=stats.total_bytes,
-        bytes_after=stats.total_bytes,
         rows_before=stats.total_rows,
+        **after,
+    )
+
+
+def _skip(stats: PartitionStats, reason: str) -> PartitionCompactionResult:
+    return outcome(
+        stats,
+        "skipped",
+        after_file_count=stats.file_count,
+        skipped_reason=reason,
+        bytes_after=stats.total_bytes,
         rows_after=stats.total_rows,
     )
