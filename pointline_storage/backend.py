@@ -230,12 +230,20 @@ class Backend:
         """Create a table of many small files from ``rows``, for demos and tests.
 
         Raises:
+            InvalidOptionError: no rows, or ``partition_by`` names a column ``rows`` lacks.
             UnsupportedOperationError: the backend does not implement this optional hook.
         """
         _require_int("rows_per_file", rows_per_file, minimum=1)
         if isinstance(partition_by, (str, bytes)):
             raise InvalidOptionError(
                 f"partition_by must be a list of column names, got {partition_by!r}"
+            )
+        partition_by = tuple(partition_by)
+        missing = [column for column in partition_by if column not in rows.column_names]
+        if missing or not rows.num_rows:
+            raise InvalidOptionError(
+                f"cannot write sample table {table_name!r}: "
+                + (f"partition_by names columns not in rows: {missing}" if missing else "no rows")
             )
         implementations = self.plugin_manager.hook.write_sample_table.get_hookimpls()
         # Observers' wrappers do not write tables: only a plain implementation counts.
@@ -244,7 +252,7 @@ class Backend:
         self.plugin_manager.hook.write_sample_table(
             table_name=table_name,
             rows=rows,
-            partition_by=tuple(partition_by),
+            partition_by=partition_by,
             rows_per_file=rows_per_file,
         )
 

@@ -98,6 +98,9 @@ def write_sample_table(
 ) -> None:
     """Optional: create a table from ``rows`` with one small file per ``rows_per_file`` rows.
 
+    ``rows`` is non-empty and holds every ``partition_by`` column; ``rows_per_file`` is
+    positive.
+
     Used by ``pointline-storage demo`` and by the conformance suite's default table
     fixture; a backend that does not implement it overrides that fixture instead.
     Returns ``None``.

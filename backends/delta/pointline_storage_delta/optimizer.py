@@ -19,7 +19,6 @@ from deltalake import DeltaTable, write_deltalake
 from pointline_storage import (
     CompactionFailedError,
     CompactionReport,
-    InvalidOptionError,
     PartitionCompactionResult,
     PartitionSpec,
     PointlineStorageError,
@@ -257,12 +256,6 @@ class DeltaPartitionOptimizer:
 
         Each append commits one file per partition, the way per-source-file ingestion does.
         """
-        missing = [column for column in partition_by if column not in rows.column_names]
-        if missing or not rows.num_rows:
-            raise InvalidOptionError(
-                f"cannot write sample table {table_name!r}: "
-                + (f"partition_by names columns not in rows: {missing}" if missing else "no rows")
-            )
         location = self.locate(table_name)
         if location.fs.exists(location.path) and location.fs.ls(location.path):
             raise PointlineStorageError(

@@ -9,7 +9,6 @@ import pyarrow.dataset as ds
 
 from pointline_storage import (
     CompactionReport,
-    InvalidOptionError,
     PartitionCompactionResult,
     PartitionSpec,
     PartitionStats,
@@ -142,12 +141,6 @@ class HiveParquetBackend:
         rows_per_file: int,
     ) -> None:
         """Create a new table from ``rows``: one file per ``rows_per_file`` rows per partition."""
-        missing = [column for column in partition_by if column not in rows.column_names]
-        if missing or not rows.num_rows:
-            raise InvalidOptionError(
-                f"cannot write sample table {table_name!r}: "
-                + (f"partition_by names columns not in rows: {missing}" if missing else "no rows")
-            )
         location = self._locate(table_name)
         location.fs.invalidate_cache(location.path)  # listings cached before may be stale
         if location.fs.exists(location.path) and location.fs.ls(location.path):
