@@ -22,8 +22,10 @@ Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
     ``CompactionReport`` of ``PartitionCompactionResult``, whose ``status`` is a
     ``PartitionStatus`` and whose ``skipped_reason`` is ``SKIP_BELOW_MIN_SMALL_FILES``,
     ``SKIP_NO_FILES`` or ``SKIP_NOTHING_TO_COMPACT``; ``TableInspection`` of
-    ``PartitionStats``; ``VacuumReport``. A partition is a ``PartitionKey``: ``(column,
-    value)`` pairs in column order, values canonical (``format_partition`` renders it).
+    ``PartitionStats``; ``VacuumReport``; ``TableLeases`` of ``LeaseInfo`` (whose
+    ``state`` is a ``LeaseState``), from ``Backend.list_leases``. A partition is a
+    ``PartitionKey``: ``(column, value)`` pairs in column order, values canonical
+    (``format_partition`` renders it).
 
 Errors:
     everything a caller can cause derives from ``PointlineStorageError``; storage that
@@ -64,6 +66,7 @@ from pointline_storage.errors import (
     UnsupportedOperationError,
 )
 from pointline_storage.hookspecs import hookimpl
+from pointline_storage.leases import LeaseInfo, LeaseState, TableLeases
 from pointline_storage.locations import (
     TableLocation,
     resolve_table_location,
@@ -108,6 +111,8 @@ __all__ = [
     "InvalidOptionError",
     "InvalidPartitionError",
     "InvalidTableNameError",
+    "LeaseInfo",
+    "LeaseState",
     "PartitionCompactionResult",
     "PartitionKey",
     "PartitionOptimizer",
@@ -120,6 +125,7 @@ __all__ = [
     "StorageError",
     "StorageUnreachableError",
     "TableInspection",
+    "TableLeases",
     "TableLocation",
     "TableNotFoundError",
     "TableVacuum",

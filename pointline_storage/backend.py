@@ -21,6 +21,7 @@ from pointline_storage.errors import (
     PointlineStorageError,
     UnsupportedOperationError,
 )
+from pointline_storage.leases import TableLeases
 from pointline_storage.models import (
     CompactionReport,
     PartitionCompactionResult,
@@ -45,7 +46,7 @@ MAX_INT64 = 2**63 - 1
 #: A century; engines overflow on durations far beyond any real retention.
 MAX_RETENTION_HOURS = 100 * 366 * 24
 
-_Report = TypeVar("_Report", CompactionReport, TableInspection, VacuumReport)
+_Report = TypeVar("_Report", CompactionReport, TableInspection, VacuumReport, TableLeases)
 
 
 class Backend:
@@ -254,6 +255,26 @@ class Backend:
             rows=rows,
             partition_by=partition_by,
             rows_per_file=rows_per_file,
+        )
+
+    def list_leases(self, table_name: str, *, release_stale: bool = False) -> TableLeases:
+        """List the partition leases of a table: who holds which partition, until when.
+
+        Args:
+            table_name: The table, relative to the backend root (or a ``table_paths`` key).
+            release_stale: Delete the leases that expired or whose holder is provably dead
+                (it ran on this host and is gone), and nothing else.
+
+        Raises:
+            TableNotFoundError: the table does not exist.
+            UnsupportedOperationError: the backend does not lease partitions.
+        """
+        _require_bool("release_stale", release_stale)
+        implementations = self.plugin_manager.hook.list_leases.get_hookimpls()
+        if not [impl for impl in implementations if not (impl.wrapper or impl.hookwrapper)]:
+            raise UnsupportedOperationError(f"backend {self.name!r} does not lease partitions")
+        return self._call(
+            "list_leases", TableLeases, table_name=table_name, release_stale=release_stale
         )
 
     def _call(self, hook_name: str, expected: type[_Report], **kwargs: Any) -> _Report:

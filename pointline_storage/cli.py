@@ -405,6 +405,34 @@ def vacuum(
 
 
 @cli.command()
+@_table_options
+@click.option(
+    "--release-stale",
+    is_flag=True,
+    help="Delete the leases that expired or whose holder is provably dead (it ran on "
+    "this host and is gone); never a live one.",
+)
+def leases(
+    backend: str,
+    root: str,
+    table_name: str,
+    table_paths: dict[str, str],
+    storage_options: dict[str, str],
+    as_json: bool,
+    release_stale: bool,
+) -> None:
+    """List the partition leases of a table: which compaction holds which partition.
+
+    A lease is live while its holder may still be compacting (it blocks that partition),
+    dead once its holder ran on this host and is gone, expired once nobody renewed it.
+    """
+    report = _open(backend, root, table_paths, storage_options).list_leases(
+        table_name, release_stale=release_stale
+    )
+    _emit(report, as_json, cli_render.render_leases)
+
+
+@cli.command()
 @click.option(
     "--dir",
     "directory",

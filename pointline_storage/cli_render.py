@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 import click
 
+from pointline_storage.leases import TableLeases
 from pointline_storage.models import (
     SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_NO_FILES,
@@ -140,6 +141,38 @@ def render_vacuum(report: VacuumReport, *, max_files: int | None = None) -> str:
             for directory, count in sorted(directories.items())
         )
     return "\n".join(lines)
+
+
+_LEASE_COLOURS = {"live": "yellow", "dead": "red", "expired": "red"}
+
+
+def render_leases(report: TableLeases) -> str:
+    """One row per lease (partition, state, holder, host, pid, expiry) and a summary line."""
+    rows = [
+        [
+            "?" if lease.partition is None else format_partition(lease.partition),
+            lease.state + (" (released)" if lease.released else ""),
+            lease.owner,
+            lease.host,
+            str(lease.pid),
+            lease.expires.isoformat(timespec="seconds"),
+        ]
+        for lease in report.leases
+    ]
+    colours = [_LEASE_COLOURS[lease.state] for lease in report.leases]
+    headers = ["PARTITION", "STATE", "HOLDER", "HOST", "PID", "EXPIRES"]
+    table = _table(headers, rows, right={4}, colour_column=1, colours=colours) if rows else ""
+    states = Counter(lease.state for lease in report.leases)
+    counts = ", ".join(f"{states[state]} {state}" for state in ("live", "dead", "expired"))
+    summary = f"table {report.table_name!r}: {_plural(len(report.leases), 'lease')}"
+    if report.leases:
+        summary += f" ({counts})"
+    if report.release_stale:
+        released = sum(lease.released for lease in report.leases)
+        summary += f"; released {_plural(released, 'stale lease')}, kept every live one"
+    elif states["dead"] or states["expired"]:
+        summary += "; --release-stale deletes the dead and expired ones"
+    return _join(table, summary)
 
 
 def render_backends(entries: Sequence[tuple[BackendInfo, str | None]]) -> str:

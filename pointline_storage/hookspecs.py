@@ -21,6 +21,7 @@ import pluggy
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from pointline_storage.leases import TableLeases
     from pointline_storage.models import (
         CompactionReport,
         PartitionCompactionResult,
@@ -104,4 +105,14 @@ def write_sample_table(
     Used by ``pointline-storage demo`` and by the conformance suite's default table
     fixture; a backend that does not implement it overrides that fixture instead.
     Returns ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def list_leases(table_name: str, release_stale: bool) -> TableLeases:
+    """Optional: the table's partition leases, for backends that lease partitions.
+
+    With ``release_stale``, delete the leases that are ``expired`` or ``dead`` (their
+    holder provably gone) and nothing else; mark those ``released`` in the result. Never
+    delete a ``live`` lease: its holder may still be compacting.
     """

@@ -6,8 +6,15 @@ are written the way another process would write them.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +22,8 @@ from typing import Any
 import fsspec
 import pytest
 from deltalake import DeltaTable
+from pointline_storage_delta import leases
+from pointline_storage_delta.holders import Holder, this_process
 from pointline_storage_delta.leases import LEASE_ROOT, LEASE_SECONDS_ENV, Lease, lease_folder
 
 from pointline_storage import CompactionFailedError, InvalidOptionError, PartitionCompactionResult
@@ -58,16 +67,48 @@ def lease_files(store: Store) -> dict[str, dict[str, Any]]:
     }
 
 
-def put_lease(store: Store, spec: dict[str, object], *, expires_in: float) -> str:
+def put_lease(
+    store: Store, spec: dict[str, object], *, expires_in: float, holder: Holder | None = None
+) -> str:
     """Write another process's lease of one partition; return its path below the table."""
     folder = lease_folder(f"{store.fs_root}/t", key(spec))
     now = time.time()
     lease = Lease(
-        f"{folder}/0000000007.json", "their-id", "their-host", 4242, now, now + expires_in
+        f"{folder}/0000000007.json",
+        "their-id",
+        holder or Holder(host="their-host", pid=4242),
+        key(spec),
+        now,
+        now + expires_in,
     )
     store.fs.makedirs(folder, exist_ok=True)
     store.fs.pipe_file(lease.path, lease.to_json())
     return lease.path[len(f"{store.fs_root}/t/") :]
+
+
+def dead_holder() -> Holder:
+    """A process of this host that has exited, as its lease would record it."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    stat = Path(f"/proc/{process.pid}/stat").read_text().rpartition(")")[2].split()
+    holder = dataclasses.replace(this_process(), pid=process.pid, start_time=int(stat[19]))
+    process.kill()
+    process.wait()
+    return holder
+
+
+def run_cli(store: Store, *args: str) -> subprocess.CompletedProcess[str]:
+    """The ``pointline-storage`` command on table ``t`` of the store, in a new process."""
+    options = [f"--storage-option={k}={v}" for k, v in store.storage_options.items()]
+    command = ["--backend", store.backend_name, "--root", store.root, "--table", "t", *options]
+    return subprocess.run(
+        [sys.executable, "-m", "pointline_storage.cli", args[0], *command, *args[1:]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def dt_seconds(iso: str) -> float:
@@ -192,37 +233,134 @@ def test_vacuum_keeps_the_leases_of_a_running_compaction(any_store: Store, full:
     assert store.rows("t") == expected
 
 
-def test_a_killed_compaction_blocks_its_partitions_until_its_leases_lapse(
-    local_store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_killed_compaction_on_this_host_is_taken_over_at_once(local_store: Store) -> None:
     # Local disk: the kill is timed by a new file appearing (see test_crashes.py).
     store = local_store
     expected = as_rows(write_table(store, "t", files_per_partition=3, partitions=PARTITIONS))
-    monkeypatch.setenv(LEASE_SECONDS_ENV, "3")
     job = {
         "do": "compact",
         "table": "t",
         "partitions": job_partitions(PARTITIONS),
         "die_in": directory(PARTITIONS[0]),
     }
-    events = Worker(store, job).finish_killed()
+    worker = Worker(store, job)
+    events = worker.finish_killed()
     assert events[-1]["event"] != "report", "the worker was killed mid-compaction"
     left = lease_files(store)
     assert len(left) == len(PARTITIONS)
-    lapse = max(dt_seconds(lease["expires"]) for lease in left.values())
-    backend = store.backend()
+    assert {lease["pid"] for lease in left.values()} == {worker.process.pid}
+    lapse = min(dt_seconds(lease["expires"]) for lease in left.values())
 
-    blocked = backend.compact_partitions("t", partitions=PARTITIONS, min_small_files=2)
-    assert time.time() < lapse, "the check ran while the killed run's leases were live"
-    assert [result.status for result in blocked.partitions] == ["failed"] * 3
-    assert blocked.attempted_partitions == blocked.failed_partitions == 3
-    assert lease_files(store) == left
-
-    time.sleep(max(0.0, lapse - time.time()) + 0.1)
-    rerun = backend.compact_partitions("t", partitions=PARTITIONS, min_small_files=2)
+    rerun = store.backend().compact_partitions("t", partitions=PARTITIONS, min_small_files=2)
+    assert time.time() < lapse, "taken over long before the killed run's leases lapse"
     assert [result.status for result in rerun.partitions] == ["compacted"] * 3
     assert lease_files(store) == {}
+    assert not store.fs.exists(
+        f"{store.fs_root}/t/{LEASE_ROOT}/{Path(next(iter(left))).parent.name}"
+    )
     assert store.rows("t") == expected
+
+
+def test_a_live_holder_on_this_host_still_blocks(store: Store) -> None:
+    expected = as_rows(write_table(store, "t", files_per_partition=3, partitions=PARTITIONS))
+    barrier = Path(tempfile.mkdtemp()) / "go"
+    job = {
+        "do": "compact",
+        "table": "t",
+        "partitions": job_partitions(PARTITIONS),
+        "hold": str(barrier),
+    }
+    worker = Worker(store, job)
+    try:
+        worker.wait_for("holding")
+        held = lease_files(store)
+        assert {lease["pid"] for lease in held.values()} == {worker.process.pid}
+        blocked = store.backend().compact_partitions("t", partitions=PARTITIONS, min_small_files=2)
+        assert [result.status for result in blocked.partitions] == ["failed"] * 3
+        assert all(f"pid {worker.process.pid}" in (r.error or "") for r in blocked.partitions)
+        assert lease_files(store) == held, "a live holder's leases are never taken over"
+    finally:
+        barrier.touch()
+    (report,) = [event for event in worker.finish() if event["event"] == "report"]
+    assert report["report"]["succeeded_partitions"] == 3
+    assert lease_files(store) == {}
+    assert store.rows("t") == expected
+
+
+def test_a_renewal_never_shows_a_half_written_lease(local_store: Store) -> None:
+    """The cause of a reader's JSONDecodeError: a renewal rewriting the file in place."""
+    store = local_store
+    table_path = f"{store.fs_root}/t"
+    store.fs.makedirs(table_path, exist_ok=True)
+    renewals: set[str] = set()
+    reads = 0
+    with leases.leased(store.fs, table_path, [key(PARTITIONS[0])], seconds=0.02) as taken:
+        (lease,) = taken.held.values()
+        while len(renewals) < 50:  # renewed every 5 ms
+            renewals.add(json.loads(store.fs.cat_file(lease.path))["expires"])
+            reads += 1
+    assert reads >= 50
+    assert not store.fs.exists(f"{table_path}/{LEASE_ROOT}/{Path(lease.path).parent.name}")
+
+
+def test_takers_and_releasers_of_one_partition_never_overlap(local_store: Store) -> None:
+    """Releasing removes the partition's empty lease folder while other takers create
+    leases in it: each taker either holds the partition alone or is refused."""
+    store = local_store
+    table_path = f"{store.fs_root}/t"
+    store.fs.makedirs(table_path, exist_ok=True)
+    holding: list[int] = []
+    overlaps: list[list[int]] = []
+    taken_count: list[int] = []
+    errors: list[BaseException] = []
+
+    def take_and_release(number: int) -> None:
+        held = 0
+        deadline = time.monotonic() + 120
+        try:
+            while held < 10 and time.monotonic() < deadline:
+                with leases.leased(store.fs, table_path, [key(PARTITIONS[0])]) as taken:
+                    if taken.held:
+                        holding.append(number)
+                        if len(holding) > 1:
+                            overlaps.append(list(holding))
+                        time.sleep(0.001)  # widen the window another holder would show in
+                        holding.remove(number)
+                        held += 1
+                        taken_count.append(number)
+        except BaseException as exc:
+            errors.append(exc)
+
+    folder = lease_folder(table_path, key(PARTITIONS[0]))
+    done = threading.Event()
+
+    def remove_empty_folder() -> None:  # as fast as it can, as a releaser would
+        while not done.is_set():
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+
+    threads = [threading.Thread(target=take_and_release, args=(n,)) for n in range(4)]
+    remover = threading.Thread(target=remove_empty_folder)
+    remover.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    remover.join()
+    assert errors == []
+    assert overlaps == []
+    assert sorted(taken_count) == sorted(list(range(4)) * 10), "each held it 10 times"
+    assert store.fs.ls(f"{table_path}/{LEASE_ROOT}") == [], "no partition folder left"
+
+
+def test_lease_folders_do_not_pile_up(any_store: Store) -> None:
+    store = any_store
+    write_table(store, "t", files_per_partition=2, partitions=ALL_PARTITIONS)
+    store.backend().compact_partitions("t", partitions=ALL_PARTITIONS, min_small_files=2)
+    store.fs.invalidate_cache()
+    root = f"{store.fs_root}/t/{LEASE_ROOT}"
+    assert not store.fs.exists(root) or store.fs.ls(root) == [], "no partition folder left"
 
 
 def test_an_invalid_lease_lifetime_is_refused_before_anything_is_written(
@@ -236,3 +374,46 @@ def test_an_invalid_lease_lifetime_is_refused_before_anything_is_written(
         backend.compact_partitions("t", partitions=PARTITIONS, min_small_files=2)
     assert store.open("t").version() == version
     assert not store.fs.exists(f"{store.fs_root}/t/_pointline")
+
+
+def test_the_leases_command_lists_them_and_releases_only_the_stale(any_store: Store) -> None:
+    store = any_store
+    write_table(store, "t", files_per_partition=2, partitions=PARTITIONS)
+    live = put_lease(store, PARTITIONS[0], expires_in=3600)
+    expired = put_lease(store, PARTITIONS[1], expires_in=-1)
+    dead = put_lease(store, PARTITIONS[2], expires_in=3600, holder=dead_holder())
+
+    listed = run_cli(store, "leases", "--json")
+    assert listed.returncode == 0, listed.stderr
+    payload = json.loads(listed.stdout)
+    assert payload["table_name"] == "t"
+    assert [(lease["path"], lease["state"]) for lease in payload["leases"]] == sorted(
+        [(live, "live"), (expired, "expired"), (dead, "dead")],
+        key=lambda item: key(PARTITIONS[[live, expired, dead].index(item[0])]),
+    )
+    first = next(lease for lease in payload["leases"] if lease["path"] == live)
+    assert first["partition"] == {"exchange": "sse", "day": str(PARTITIONS[0]["day"])}
+    assert (first["owner"], first["host"], first["pid"]) == ("their-id", "their-host", 4242)
+    assert first["expires"] == lease_files(store)[live]["expires"]
+    assert not any(lease["released"] for lease in payload["leases"])
+    assert set(lease_files(store)) == {live, expired, dead}, "listing deletes nothing"
+
+    released = run_cli(store, "leases", "--release-stale")
+    assert released.returncode == 0, released.stderr
+    lines = released.stdout.splitlines()
+    assert lines[0].split() == ["PARTITION", "STATE", "HOLDER", "HOST", "PID", "EXPIRES"]
+    assert "dead (released)" in released.stdout
+    assert "expired (released)" in released.stdout
+    assert lines[-1] == (
+        "table 't': 3 leases (1 live, 1 dead, 1 expired); released 2 stale leases, "
+        "kept every live one"
+    )
+    assert list(lease_files(store)) == [live]
+
+    # The live lease still blocks its partition; the released ones block nothing.
+    report = store.backend().compact_partitions("t", partitions=PARTITIONS, min_small_files=2)
+    assert statuses(list(report.partitions)) == {
+        key(PARTITIONS[0]): "failed",
+        key(PARTITIONS[1]): "compacted",
+        key(PARTITIONS[2]): "compacted",
+    }

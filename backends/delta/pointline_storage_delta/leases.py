@@ -7,24 +7,30 @@ and by vacuum)::
 
     <table>/_pointline/leases/<sha256 of the partition key>/<generation:010d>.json
 
-It is made with an exclusive create (``O_EXCL`` on local disk, ``If-None-Match: *`` on
-S3), so two takers never both create one generation. A taker then lists the leases again
-and backs off if another live one appeared meanwhile, so two takers that raced on
-different generations cannot both hold the partition either. The holder renews its
-leases every quarter of their lifetime while it runs and deletes them when done. A lease
-nobody renews (its holder was killed) blocks the partition until it expires; the next
-taker deletes it. Expiry compares clocks of different machines: keep them in sync.
+holding the partition, the holder (:mod:`~pointline_storage_delta.holders`) and when it
+lapses. It is made with an exclusive create (a hard link of a complete file on local disk,
+``If-None-Match: *`` on S3), so two takers never both create one generation, and no
+reader ever sees half a lease. A taker then lists the leases
+again and backs off if another live one appeared meanwhile, so two takers that raced on
+different generations cannot both hold the partition either.
+
+The holder renews its leases every quarter of their lifetime while it runs, replacing the
+file whole (a rename on local disk, a PUT on S3: a reader never sees half a lease), and
+deletes them when done, with their folder once empty. A lease nobody renews blocks the
+partition until it lapses, unless its holder ran on this host and is provably dead
+(killed, out of memory): then the next taker takes it over at once. Expiry compares
+clocks of different machines: keep them in sync.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import hashlib
 import json
 import math
 import os
-import socket
 import threading
 import time
 import uuid
@@ -33,19 +39,27 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from fsspec.implementations.local import LocalFileSystem
+
 from pointline_storage import (
     InvalidOptionError,
+    LeaseState,
     PartitionKey,
     PointlineStorageError,
     StorageError,
 )
+from pointline_storage_delta.holders import Holder, is_provably_dead, this_process
 
 #: Where lease files live, relative to the table root.
 LEASE_ROOT = "_pointline/leases"
-#: How long a lease lasts without renewal: how long a killed compaction blocks its partitions.
+#: How long a lease lasts without renewal: how long a killed compaction on another host
+#: (or one whose death cannot be proven) blocks its partitions.
 DEFAULT_LEASE_SECONDS = 600.0
 #: Environment variable overriding :data:`DEFAULT_LEASE_SECONDS` (a positive number).
 LEASE_SECONDS_ENV = "POINTLINE_STORAGE_LEASE_SECONDS"
+#: Attempts at creating a lease whose folder another process keeps removing (it removes
+#: only empty folders, so each attempt can lose only to a removal that began before it).
+_CREATE_ATTEMPTS = 20
 
 
 class PartitionLeasedError(PointlineStorageError):
@@ -59,31 +73,38 @@ class Lease:
     Attributes:
         path: The file, as a path of the table's filesystem.
         owner: A random id of the call that took it.
-        host: The host name of that process.
-        pid: Its process id.
+        holder: The process that took it.
+        partition: The partition it holds (``None``: the file does not say).
         created: When it was taken (seconds since the epoch).
         expires: When it lapses unless renewed (seconds since the epoch).
     """
 
     path: str
     owner: str
-    host: str
-    pid: int
+    holder: Holder
+    partition: PartitionKey | None
     created: float
     expires: float
 
     def describe(self) -> str:
         """Who holds the lease and until when, for error messages."""
         return (
-            f"owner {self.owner} (host {self.host}, pid {self.pid}) until "
+            f"owner {self.owner} (host {self.holder.host}, pid {self.holder.pid}) until "
             f"{_iso(self.expires)}, lease file {self.path}"
         )
 
+    def state(self, now: float | None = None) -> LeaseState:
+        """Whether the lease still blocks its partition (``live``), and if not, why."""
+        if self.expires <= (time.time() if now is None else now):
+            return "expired"
+        return "dead" if is_provably_dead(self.holder) else "live"
+
     def to_json(self) -> bytes:
         """The file's content."""
-        fields = {"owner": self.owner, "host": self.host, "pid": self.pid}
+        holder = dataclasses.asdict(self.holder)
+        partition = None if self.partition is None else dict(self.partition)
         times = {"created": _iso(self.created), "expires": _iso(self.expires)}
-        return json.dumps({**fields, **times}).encode()
+        return json.dumps({"owner": self.owner, "partition": partition, **holder, **times}).encode()
 
 
 @dataclass
@@ -99,25 +120,32 @@ class PartitionLeases:
     refused: dict[PartitionKey, str] = field(default_factory=dict)
 
 
-def lease_seconds() -> float:
-    """The lease lifetime: :data:`LEASE_SECONDS_ENV` if set, else the default.
+def lease_seconds(seconds: float | None = None) -> float:
+    """The lease lifetime: ``seconds`` if given, else :data:`LEASE_SECONDS_ENV` if set,
+    else the default.
 
     Raises:
-        InvalidOptionError: the variable is set but not a positive number.
+        InvalidOptionError: ``seconds`` or the variable is not a positive number.
     """
+    if seconds is not None:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise InvalidOptionError(f"lease_seconds must be a number, got {seconds!r}")
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise InvalidOptionError(f"lease_seconds must be positive and finite, got {seconds}")
+        return float(seconds)
     raw = os.environ.get(LEASE_SECONDS_ENV)
     if raw is None:
         return DEFAULT_LEASE_SECONDS
     try:
-        seconds = float(raw)
+        parsed = float(raw)
     except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds > 0):
+        parsed = math.nan
+    if not (math.isfinite(parsed) and parsed > 0):
         raise InvalidOptionError(
             f"{LEASE_SECONDS_ENV} must be a positive number of seconds, got {raw!r}; "
             f"unset it to use the default of {DEFAULT_LEASE_SECONDS:g}"
         )
-    return seconds
+    return parsed
 
 
 def lease_folder(table_path: str, partition: PartitionKey) -> str:
@@ -128,30 +156,72 @@ def lease_folder(table_path: str, partition: PartitionKey) -> str:
 
 @contextmanager
 def leased(
-    fs: Any, table_path: str, partitions: Iterable[PartitionKey]
+    fs: Any,
+    table_path: str,
+    partitions: Iterable[PartitionKey],
+    *,
+    seconds: float | None = None,
 ) -> Iterator[PartitionLeases]:
     """Take the leases of ``partitions`` for the duration of the block.
 
     Partitions another compaction holds are listed in ``refused``, not waited for. Our
     leases are renewed while the block runs and deleted when it ends, however it ends.
 
+    Args:
+        fs: The table's fsspec filesystem.
+        table_path: The table, as a path of ``fs``.
+        partitions: The partitions to lease.
+        seconds: The lease lifetime; ``None``: see :func:`lease_seconds`.
+
     Raises:
-        InvalidOptionError: :data:`LEASE_SECONDS_ENV` is invalid (nothing was written).
+        InvalidOptionError: the lifetime is invalid (nothing was written).
         StorageError: the storage refused to list or create lease files.
     """
-    seconds = lease_seconds()
+    lifetime = lease_seconds(seconds)
     taken = PartitionLeases()
-    renewer = _Renewer(fs, taken.held, seconds)
+    renewer = _Renewer(fs, taken.held, lifetime)
     try:
-        _acquire(fs, table_path, tuple(partitions), seconds, taken)
+        _acquire(fs, table_path, tuple(partitions), lifetime, taken)
         if taken.held:
             renewer.start()
         yield taken
     finally:
         renewer.stop()
         for lease in taken.held.values():
-            with suppress(Exception):  # best effort: an unreleased lease expires on its own
-                fs.rm_file(lease.path)
+            _delete(fs, lease.path)  # best effort: an unreleased lease lapses on its own
+
+
+def table_leases(fs: Any, table_path: str) -> list[Lease]:
+    """Every lease of the table at ``table_path``, sorted by partition then path.
+
+    Raises:
+        InvalidOptionError: :data:`LEASE_SECONDS_ENV` is invalid.
+        StorageError: the storage refused to list the leases.
+    """
+    seconds = lease_seconds()  # how long an unreadable lease file counts as live
+    root = f"{table_path.rstrip('/')}/{LEASE_ROOT}"
+    leases = [
+        lease
+        for digest, names in _listing(fs, table_path).items()
+        for name in names
+        if (lease := _read(fs, f"{root}/{digest}/{name}", seconds)) is not None
+    ]
+    return sorted(leases, key=lambda lease: (lease.partition or (), lease.path))
+
+
+def release(fs: Any, lease: Lease) -> None:
+    """Delete a lease file (and its folder, if that leaves it empty).
+
+    Raises:
+        StorageError: the storage refused the deletion.
+    """
+    try:
+        fs.rm_file(lease.path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise StorageError(f"cannot delete compaction lease {lease.path}: {exc}") from exc
+    _remove_if_empty(fs, lease.path.rpartition("/")[0])
 
 
 def _acquire(
@@ -162,7 +232,7 @@ def _acquire(
     taken: PartitionLeases,
 ) -> None:
     now = time.time()
-    template = Lease("", uuid.uuid4().hex, socket.gethostname(), os.getpid(), now, now + seconds)
+    template = Lease("", uuid.uuid4().hex, this_process(), None, now, now + seconds)
     found = _listing(fs, table_path)
     for partition in partitions:
         folder = lease_folder(table_path, partition)
@@ -172,7 +242,9 @@ def _acquire(
             taken.refused[partition] = blocking.describe()
             continue
         generation = max((int(name.partition(".")[0]) for name in names), default=0) + 1
-        lease = dataclasses.replace(template, path=f"{folder}/{generation:010d}.json")
+        lease = dataclasses.replace(
+            template, path=f"{folder}/{generation:010d}.json", partition=partition
+        )
         if _create(fs, lease):
             taken.held[partition] = lease
         else:
@@ -194,13 +266,11 @@ def _acquire(
         if blocking is not None:
             del taken.held[partition]
             taken.refused[partition] = blocking.describe()
-            with suppress(Exception):
-                fs.rm_file(lease.path)
+            _delete(fs, lease.path)
             continue
-        for stale in others:  # expired leases of killed compactions
+        for stale in others:  # leases of killed compactions: expired, or their holder dead
             if stale is not None:
-                with suppress(Exception):
-                    fs.rm_file(stale.path)
+                _delete(fs, stale.path)
 
 
 def _listing(fs: Any, table_path: str) -> dict[str, list[str]]:
@@ -227,16 +297,15 @@ def _digest(folder: str) -> str:
 
 def _create(fs: Any, lease: Lease) -> bool:
     """Create the lease file unless it exists; whether we created it."""
-    for attempt in range(2):
+    for _ in range(_CREATE_ATTEMPTS):
         try:
-            with fs.open(lease.path, "xb") as handle:
-                handle.write(lease.to_json())
+            _create_whole(fs, lease.path, lease.to_json(), lease.owner)
             return True
         except FileExistsError:
             return False
-        except FileNotFoundError:  # local disk: the partition's folder does not exist yet
-            if attempt:
-                raise
+        except FileNotFoundError:
+            # Local disk: the partition's folder does not exist yet, or a releaser removed
+            # it, empty, between our makedirs and our create. Either way: make it again.
             fs.makedirs(lease.path.rpartition("/")[0], exist_ok=True)
         except OSError as exc:
             # Some S3-compatible stores refuse a conditional write without saying why.
@@ -244,43 +313,134 @@ def _create(fs: Any, lease: Lease) -> bool:
                 fs.cat_file(lease.path)
                 return False
             raise StorageError(f"cannot create compaction lease {lease.path}: {exc}") from exc
-    return False  # pragma: no cover - the loop returns or raises
+    raise StorageError(
+        f"cannot create compaction lease {lease.path}: its folder vanished "
+        f"{_CREATE_ATTEMPTS} times in a row"
+    )
+
+
+def _create_whole(fs: Any, path: str, content: bytes, owner: str) -> None:
+    """Create ``path`` with ``content`` unless it exists, never visible half-written: a
+    compaction killed while taking a lease must not leave a file nobody can read.
+
+    Raises:
+        FileExistsError: ``path`` exists.
+        FileNotFoundError: its folder does not exist.
+    """
+    if not _is_local(fs):
+        with fs.open(path, "xb") as handle:  # one conditional PUT: whole or absent
+            handle.write(content)
+        return
+    folder, _, name = path.rpartition("/")
+    temporary = f"{folder}/.{name}.{owner}.creating"  # one per taker: takers may race
+    fs.pipe_file(temporary, content)
+    try:
+        # A hard link is made only if the name is free, and appears with all its content.
+        os.link(LocalFileSystem._strip_protocol(temporary), LocalFileSystem._strip_protocol(path))
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+        with fs.open(path, "xb") as handle:  # a filesystem without hard links
+            handle.write(content)
+    finally:
+        with suppress(OSError):
+            fs.rm_file(temporary)
 
 
 def _read(fs: Any, path: str, seconds: float) -> Lease | None:
-    """The lease at ``path``; ``None`` if it is gone. A file still being written (or
-    unreadable) counts as live for a whole lifetime from its modification time."""
+    """The lease at ``path``; ``None`` if it is gone. An unreadable file (a filesystem
+    without hard links can show one half-created) counts as live for a whole lifetime
+    from its modification time."""
     try:
         data = json.loads(fs.cat_file(path))
+        partition = data.get("partition")
         return Lease(
             path=path,
             owner=str(data["owner"]),
-            host=str(data["host"]),
-            pid=int(data["pid"]),
+            holder=Holder(
+                host=str(data["host"]),
+                pid=int(data["pid"]),
+                boot_id=_optional(data, "boot_id", str),
+                pid_namespace=_optional(data, "pid_namespace", str),
+                start_time=_optional(data, "start_time", int),
+            ),
+            partition=None
+            if partition is None
+            else tuple((str(column), str(value)) for column, value in partition.items()),
             created=dt.datetime.fromisoformat(data["created"]).timestamp(),
             expires=dt.datetime.fromisoformat(data["expires"]).timestamp(),
         )
     except FileNotFoundError:
         return None
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         try:
             modified = fs.modified(path).timestamp()
         except FileNotFoundError:
             return None
         except Exception:  # a store without modification times
             modified = time.time()
-        return Lease(path, "unknown (lease file unreadable)", "?", 0, modified, modified + seconds)
+        unknown = Holder(host="?", pid=0)
+        return Lease(
+            path, "unknown (lease file unreadable)", unknown, None, modified, modified + seconds
+        )
+
+
+def _optional(data: dict[str, Any], name: str, kind: type[Any]) -> Any:
+    value = data.get(name)
+    return None if value is None else kind(value)
 
 
 def _live(leases: Iterable[Lease | None]) -> Lease | None:
-    """The live lease expiring last, if any."""
+    """The live lease expiring last, if any (a provably dead holder's is not live)."""
     now = time.time()
-    live = [lease for lease in leases if lease is not None and lease.expires > now]
+    live = [lease for lease in leases if lease is not None and lease.state(now) == "live"]
     return max(live, key=lambda lease: lease.expires, default=None)
 
 
+def _delete(fs: Any, path: str) -> None:
+    """Delete a lease (and its folder, once empty), ignoring failures: a lease left
+    behind lapses on its own, and the next taker deletes it."""
+    with suppress(Exception):
+        fs.rm_file(path)
+    if _is_local(fs):
+        with suppress(Exception):
+            fs.rm_file(_temporary(path))  # a renewal a crash interrupted
+    _remove_if_empty(fs, path.rpartition("/")[0])
+
+
+def _remove_if_empty(fs: Any, folder: str) -> None:
+    # Object stores have no folders. On local disk rmdir removes only an empty folder, so
+    # it never removes a lease a taker has just created; a taker whose folder was removed
+    # between its makedirs and its create makes it again (see _create).
+    if _is_local(fs):
+        with suppress(OSError):
+            os.rmdir(LocalFileSystem._strip_protocol(folder))
+
+
+def _is_local(fs: Any) -> bool:
+    return isinstance(fs, LocalFileSystem)
+
+
+def _temporary(path: str) -> str:
+    folder, _, name = path.rpartition("/")
+    return f"{folder}/.{name}.renewing"  # not a lease name: listings skip it
+
+
+def _replace(fs: Any, path: str, content: bytes) -> None:
+    """Replace the file at ``path`` whole: a reader sees the old content or the new."""
+    if _is_local(fs):
+        # fsspec's local mv is shutil.move, which is os.rename within one filesystem: an
+        # atomic replacement on POSIX (and os.replace semantics on Windows).
+        temporary = _temporary(path)
+        fs.pipe_file(temporary, content)
+        fs.mv(temporary, path)
+    else:
+        fs.pipe_file(path, content)  # one PUT: an object store replaces objects whole
+
+
 def _iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="seconds")
+    # Milliseconds: a lease of a second or less must not lapse early by rounding.
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
 class _Renewer:
@@ -307,5 +467,5 @@ class _Renewer:
             for partition, lease in list(self._held.items()):
                 renewed = dataclasses.replace(lease, expires=time.time() + self._seconds)
                 with suppress(Exception):  # a failed renewal is retried at the next tick
-                    self._fs.pipe_file(lease.path, renewed.to_json())
+                    _replace(self._fs, lease.path, renewed.to_json())
                     self._held[partition] = renewed

@@ -23,6 +23,7 @@ from pointline_storage import (
     PartitionSpec,
     PointlineStorageError,
     TableInspection,
+    TableLeases,
     VacuumReport,
     hookimpl,
     normalize_partitions,
@@ -32,7 +33,7 @@ from pointline_storage import (
 )
 from pointline_storage.locations import TableLocation
 from pointline_storage.redaction import secrets_masked
-from pointline_storage_delta import compaction, leases, vacuum
+from pointline_storage_delta import compaction, lease_listing, leases, vacuum
 from pointline_storage_delta.engine_options import EngineOptions
 from pointline_storage_delta.leased_out import (
     leased_out_failure,
@@ -242,6 +243,15 @@ class DeltaPartitionOptimizer:
                 dry_run=dry_run,
                 enforce_retention_duration=enforce_retention_duration,
                 full=full,
+            )
+
+    @hookimpl
+    def list_leases(self, table_name: str, release_stale: bool) -> TableLeases:
+        """The table's partition leases; see ``pointline_storage.Backend``."""
+        with self._guarded():
+            location, _ = self.open(table_name)
+            return lease_listing.list_leases(
+                location, table_name=table_name, release_stale=release_stale
             )
 
     @hookimpl
