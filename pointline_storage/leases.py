@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pointline_storage.models import PartitionKey
+from pointline_storage.partitions import PartitionKey
 
 #: ``live``: its holder may still be running, so it blocks its partition; ``dead``: its
 #: holder ran on this host and is provably gone; ``expired``: nobody renewed it in time.
