@@ -30,14 +30,17 @@ Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
 Errors:
     everything a caller can cause derives from ``PointlineStorageError``; storage that
     refuses the credentials raises ``StorageAccessError``, storage that does not answer
-    ``StorageUnreachableError`` (both ``StorageError``).
+    ``StorageUnreachableError`` (both ``StorageError``). A compaction stopped by SIGINT
+    or SIGTERM raises ``CompactionInterruptedError`` (a ``CompactionFailedError``) with
+    the partial report.
 
 Writing a backend (see CONTRIBUTING.md and the conformance suite
 ``pointline_storage.testing``):
     mark hook implementations with ``hookimpl``; build results and reports with
     ``PartitionStats.empty``, ``PartitionCompactionResult.from_stats`` and
     ``CompactionReport.from_results`` (which derives the counters) and raise
-    ``report.failure()``; a caller names a partition with a
+    ``report.failure()``; ``stop_on_signals`` gives a ``StopRequest`` to check between
+    engine calls; a caller names a partition with a
     ``PartitionSpec`` (column -> value), which ``normalize_partitions`` checks against the
     table's columns, rendering values with ``canonical_value`` by ``ValueKind``;
     ``render_stored_value`` renders values read from storage the same way;
@@ -57,6 +60,7 @@ from pointline_storage.errors import (
     BackendLoadError,
     BackendNotFoundError,
     CompactionFailedError,
+    CompactionInterruptedError,
     InvalidOptionError,
     InvalidPartitionError,
     InvalidTableNameError,
@@ -70,6 +74,7 @@ from pointline_storage.errors import (
     UnsupportedOptionError,
 )
 from pointline_storage.hookspecs import hookimpl
+from pointline_storage.interruption import StopRequest, stop_on_signals
 from pointline_storage.leases import LeaseInfo, LeaseState, TableLeases
 from pointline_storage.locations import (
     TableLocation,
@@ -113,6 +118,7 @@ __all__ = [
     "BackendLoadError",
     "BackendNotFoundError",
     "CompactionFailedError",
+    "CompactionInterruptedError",
     "CompactionReport",
     "InvalidOptionError",
     "InvalidPartitionError",
@@ -127,6 +133,7 @@ __all__ = [
     "PartitionStatus",
     "PointlineStorageError",
     "RetentionTooShortError",
+    "StopRequest",
     "StorageAccessError",
     "StorageError",
     "StorageUnreachableError",
@@ -150,5 +157,6 @@ __all__ = [
     "render_stored_value",
     "resolve_table_location",
     "secret_values",
+    "stop_on_signals",
     "validate_table_name",
 ]

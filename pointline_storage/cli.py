@@ -1,7 +1,8 @@
 """The ``pointline-storage`` command line: inspect, compact and vacuum tables.
 
 Exit status: 0 on success, 1 on an error, 2 on a usage error, 3 when ``compact`` finished
-but some partitions failed. Errors are printed as one ``error: ...`` line on stderr.
+but some partitions failed, 130 (SIGINT) or 143 (SIGTERM) when a signal stopped it.
+Errors are printed as one ``error: ...`` line on stderr.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ from pointline_storage.backend import (
     load_backend,
 )
 from pointline_storage.demo import DEMO_TABLE, PROG_NAME, run_demo
-from pointline_storage.errors import CompactionFailedError, PointlineStorageError
+from pointline_storage.errors import (
+    CompactionFailedError,
+    CompactionInterruptedError,
+    PointlineStorageError,
+)
 from pointline_storage.partitions import PartitionSpec
 from pointline_storage.progress import compact_with_progress
 from pointline_storage.redaction import redact, redact_exception, secret_values
@@ -178,7 +183,8 @@ def cli(ctx: click.Context) -> None:
     Start with 'pointline-storage demo' to see every command at work on a sample table.
 
     Exit status: 0 ok, 1 error, 2 usage error, 3 compact finished but some partitions
-    failed. Errors are one 'error: ...' line on stderr.
+    failed, 130/143 compact stopped by SIGINT/SIGTERM. Errors are one 'error: ...' line
+    on stderr.
     """
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
@@ -316,6 +322,8 @@ def compact(
          (partitions compacted before the failure stay committed)
       2  a usage error
       3  some partitions failed; the others were compacted (see the report)
+      130, 143  stopped by SIGINT or SIGTERM after the commit in flight, after
+         printing the partial report (the rest is not attempted; rerun to finish)
     """
     if not partitions:
         raise click.UsageError(
@@ -473,6 +481,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.exceptions.Abort as exc:
         interrupted = isinstance(exc.__context__, KeyboardInterrupt)
         _fail("interrupted" if interrupted else "aborted", EXIT_INTERRUPTED)
+    except CompactionInterruptedError as exc:  # the report is printed already
+        _fail(str(exc), 128 + exc.signal_number)
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
         _fail(f"{exc.format_message().rstrip('.')}{hint}", EXIT_USAGE)

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -417,3 +418,87 @@ def test_the_leases_command_lists_them_and_releases_only_the_stale(any_store: St
         key(PARTITIONS[1]): "compacted",
         key(PARTITIONS[2]): "compacted",
     }
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_a_signalled_compaction_stops_after_its_commit_and_releases_its_leases(
+    store: Store, signal_number: int
+) -> None:
+    """The signal lands while the first partition's result is being reported (the
+    worker's progress callback holds until the test opens a barrier): that partition
+    stays committed, the others are not attempted, and a rerun at once compacts them."""
+    expected = as_rows(write_table(store, "t", files_per_partition=3, partitions=PARTITIONS))
+    barrier = Path(tempfile.mkdtemp()) / "go"
+    job = {
+        "do": "compact",
+        "table": "t",
+        "partitions": job_partitions(PARTITIONS),
+        "partitions_per_commit": 1,
+        "hold": str(barrier),
+    }
+    worker = Worker(store, job)
+    worker.wait_for("holding")
+    assert len(lease_files(store)) == len(PARTITIONS)
+    os.kill(worker.process.pid, signal_number)
+    barrier.touch()
+    stopped = worker.wait_for("interrupted")
+    worker.finish()
+    assert stopped["signal"] == signal_number
+    report = stopped["report"]
+    assert [result["status"] for result in report["partitions"]] == [
+        "compacted",
+        "not_attempted",
+        "not_attempted",
+    ]
+    assert report["succeeded_partitions"] == 1
+    assert report["attempted_partitions"] == 1
+    assert lease_files(store) == {}, "released"
+    assert store.rows("t") == expected
+
+    rerun = store.backend().compact_partitions("t", partitions=PARTITIONS, min_small_files=2)
+    assert rerun.failed_partitions == 0
+    assert [result.status for result in rerun.partitions] == ["skipped", "compacted", "compacted"]
+    assert store.rows("t") == expected
+    assert len(store.live_files("t")) == len(PARTITIONS)
+
+
+@pytest.mark.parametrize(
+    ("signal_number", "exit_code"),
+    [(signal.SIGTERM, 143), (signal.SIGINT, 130)],
+    ids=["TERM", "INT"],
+)
+def test_the_compact_command_prints_the_partial_report_when_signalled(
+    local_store: Store, signal_number: int, exit_code: int
+) -> None:
+    """Local disk: the signal is timed by the command's lease files appearing, before its
+    first of eight commits."""
+    store = local_store
+    expected = as_rows(write_table(store, "t", files_per_partition=3))
+    given = [f"--partition=exchange={p['exchange']},day={p['day']}" for p in ALL_PARTITIONS]
+    command = [sys.executable, "-m", "pointline_storage.cli", "compact", "--root", store.root]
+    command += ["--table", "t", "--min-small-files=2", "--partitions-per-commit=1", *given]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    leases_root = f"{store.fs_root}/t/{LEASE_ROOT}"
+    deadline = time.monotonic() + 120
+    while not (store.fs.exists(leases_root) and store.fs.find(leases_root)):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no lease file within 120 s"
+    os.kill(process.pid, signal_number)
+    out, err = process.communicate(timeout=120)
+
+    assert process.returncode == exit_code, (out, err)
+    name = signal.Signals(signal_number).name
+    (error,) = [line for line in err.splitlines() if line.startswith("error:")]
+    assert f"stopped by {name}" in error
+    rows = [line.split()[1] for line in out.splitlines()[1:-1]]
+    assert len(rows) == len(ALL_PARTITIONS)
+    assert set(rows) <= {"compacted", "not"}, out  # "not attempted"
+    assert "not" in rows, "the stop came before the last commit"
+    assert out.splitlines()[-1].startswith(f"compacted {rows.count('compacted')} of 8 partitions")
+    assert lease_files(store) == {}, "released"
+    assert store.rows("t") == expected
+
+    rerun = store.backend().compact_partitions("t", partitions=ALL_PARTITIONS, min_small_files=2)
+    assert rerun.failed_partitions == 0
+    assert rerun.succeeded_partitions == rows.count("not")
+    assert len(store.live_files("t")) == len(ALL_PARTITIONS)

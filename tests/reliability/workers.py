@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable, write_deltalake
 from deltalake.transaction import AddAction
 
-from pointline_storage import load_backend
+from pointline_storage import CompactionInterruptedError, load_backend
 from reliability.store import PARTITION_BY, SCHEMA, STORE_ENV, filesystem, rows_for
 
 
@@ -113,13 +113,18 @@ def compact(settings: dict[str, Any], job: dict[str, Any]) -> None:
             say(event="holding")  # its leases stay live until the test opens the barrier
             wait_for(job["hold"])
 
-    report = loaded.compact_partitions(
-        job["table"],
-        partitions=specs(job),
-        min_small_files=job.get("min_small_files", 2),
-        progress=progress,
-    )
-    say(event="report", report=report.to_dict())
+    try:
+        report = loaded.compact_partitions(
+            job["table"],
+            partitions=specs(job),
+            min_small_files=job.get("min_small_files", 2),
+            partitions_per_commit=job.get("partitions_per_commit", 100),
+            progress=progress,
+        )
+    except CompactionInterruptedError as exc:
+        say(event="interrupted", signal=exc.signal_number, report=exc.report.to_dict())
+    else:
+        say(event="report", report=report.to_dict())
 
 
 def vacuum(settings: dict[str, Any], job: dict[str, Any]) -> None:

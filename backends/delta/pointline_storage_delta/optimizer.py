@@ -27,6 +27,7 @@ from pointline_storage import (
     normalize_partitions,
     resolve_table_location,
     secret_values,
+    stop_on_signals,
 )
 from pointline_storage.locations import TableLocation
 from pointline_storage.redaction import secrets_masked
@@ -135,7 +136,10 @@ class DeltaPartitionOptimizer:
                 if dry_run
                 else leases.leased(location.fs, location.path, keys)
             )
-            with taking as taken:
+            # Signals are caught before the leases are taken and restored after they are
+            # released: a SIGTERM never ends the process between the two.
+            stopping = nullcontext(None) if dry_run else stop_on_signals()
+            with stopping as stop, taking as taken:
                 if not dry_run:
                     # A version read before the leases could predate the commit of a
                     # compaction that has just released them.
@@ -148,6 +152,7 @@ class DeltaPartitionOptimizer:
                     refused=taken.refused,
                     progress=progress,
                     started=started,
+                    stop=stop,
                 )
 
     @hookimpl
