@@ -9,6 +9,7 @@ backend's typed reports instead of pluggy's untyped results.
 from __future__ import annotations
 
 import inspect
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -84,6 +85,7 @@ class Backend:
         max_concurrent_tasks: int | None = None,
         max_spill_size: int | None = None,
         compression: str | None = None,
+        lease_seconds: float | None = None,
     ) -> CompactionReport:
         """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -117,6 +119,11 @@ class Backend:
             compression: Parquet codec of the rewritten files, optionally with a level:
                 ``"zstd(4)"``, ``"snappy"``, ``"gzip(6)"``, ``"lz4_raw"``, ... ``None``:
                 the engine's default (for deltalake 1.x compaction, zstd level 4).
+            lease_seconds: Lifetime of the partition leases of backends that lease
+                partitions: how long a run killed on another host (or whose death this
+                host cannot prove) blocks its partitions. Leases are renewed every quarter
+                of it while the run lasts. ``None``: the backend's default (for Delta,
+                ``POINTLINE_STORAGE_LEASE_SECONDS`` if set, else 600).
 
         Returns:
             A per-partition report, sorted by partition.
@@ -126,6 +133,9 @@ class Backend:
             InvalidOptionError: an option is out of range.
             TableNotFoundError: the table does not exist.
             CompactionFailedError: a partition failed and ``continue_on_error`` is false.
+            CompactionInterruptedError: SIGINT or SIGTERM stopped the call after the engine
+                call in flight (a backend that supports it; its ``report`` lists what was
+                committed and what was not attempted).
         """
         specs = partition_specs(partitions)
         if target_file_size_bytes is not None:
@@ -147,6 +157,8 @@ class Backend:
             _require_int("max_spill_size", max_spill_size, minimum=1, maximum=MAX_INT64)
         if compression is not None:
             compression = _canonical_compression(compression)
+        if lease_seconds is not None:
+            _require_seconds("lease_seconds", lease_seconds)
         return self._call(
             "compact_partitions",
             CompactionReport,
@@ -161,6 +173,7 @@ class Backend:
             max_concurrent_tasks=max_concurrent_tasks,
             max_spill_size=max_spill_size,
             compression=compression,
+            lease_seconds=lease_seconds,
         )
 
     def inspect_partitions(
@@ -375,6 +388,13 @@ def _require_int(option: str, value: object, *, minimum: int, maximum: int | Non
         raise InvalidOptionError(f"{option} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
         raise InvalidOptionError(f"{option} must be <= {maximum}, got {value}")
+
+
+def _require_seconds(option: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidOptionError(f"{option} must be a number of seconds, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise InvalidOptionError(f"{option} must be positive and finite, got {value!r}")
 
 
 def _canonical_compression(value: str) -> str:

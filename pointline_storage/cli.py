@@ -291,6 +291,14 @@ def inspect(
     help="Parquet codec of rewritten files: zstd(4), snappy, gzip(6), lz4_raw, brotli, "
     "uncompressed. Default: the engine's (zstd level 4 for Delta).",
 )
+@click.option(
+    "--lease-seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Lifetime of the partition leases: how long a run killed on another host blocks "
+    "its partitions. Default: POINTLINE_STORAGE_LEASE_SECONDS, else 600.",
+)
 @click.pass_context
 def compact(
     ctx: click.Context,
@@ -309,6 +317,7 @@ def compact(
     max_concurrent_tasks: int | None,
     max_spill_size: int | None,
     compression: str | None,
+    lease_seconds: float | None,
 ) -> None:
     """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -343,6 +352,7 @@ def compact(
             max_concurrent_tasks=max_concurrent_tasks,
             max_spill_size=max_spill_size,
             compression=compression,
+            lease_seconds=lease_seconds,
         )
     except CompactionFailedError as exc:
         _emit(exc.report, as_json, cli_render.render_compaction)

@@ -50,6 +50,7 @@ def compact_partitions(
     max_concurrent_tasks: int | None,
     max_spill_size: int | None,
     compression: str | None,
+    lease_seconds: float | None,
 ) -> CompactionReport:
     """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -69,6 +70,10 @@ def compact_partitions(
     engine's parallelism and memory; ``compression`` is a checked codec spelling such as
     ``"zstd(4)"`` (see ``pointline_storage.compression``). ``None`` means the engine's
     default.
+
+    A backend that leases partitions takes ``lease_seconds`` (positive, or ``None`` for its
+    default), and may stop at a safe point on SIGINT/SIGTERM with
+    ``pointline_storage.stop_on_signals``, raising ``request.error(report)``.
     """
 
 

@@ -364,17 +364,56 @@ def test_lease_folders_do_not_pile_up(any_store: Store) -> None:
     assert not store.fs.exists(root) or store.fs.ls(root) == [], "no partition folder left"
 
 
+@pytest.mark.parametrize(
+    ("environment", "lease_seconds", "message"),
+    [
+        ("ten minutes", None, LEASE_SECONDS_ENV),
+        (None, 0, "lease_seconds must be positive"),
+        (None, float("nan"), "lease_seconds must be positive"),
+        (None, True, "lease_seconds must be a number"),
+        (None, "600", "lease_seconds must be a number"),
+    ],
+    ids=["variable", "zero", "nan", "bool", "string"],
+)
 def test_an_invalid_lease_lifetime_is_refused_before_anything_is_written(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    environment: str | None,
+    lease_seconds: Any,
+    message: str,
 ) -> None:
     write_table(store, "t", files_per_partition=2, partitions=PARTITIONS)
     backend = store.backend()
     version = store.open("t").version()
-    monkeypatch.setenv(LEASE_SECONDS_ENV, "ten minutes")
-    with pytest.raises(InvalidOptionError, match=LEASE_SECONDS_ENV):
-        backend.compact_partitions("t", partitions=PARTITIONS, min_small_files=2)
+    if environment is not None:
+        monkeypatch.setenv(LEASE_SECONDS_ENV, environment)
+    with pytest.raises(InvalidOptionError, match=message):
+        backend.compact_partitions(
+            "t", partitions=PARTITIONS, min_small_files=2, lease_seconds=lease_seconds
+        )
     assert store.open("t").version() == version
     assert not store.fs.exists(f"{store.fs_root}/t/_pointline")
+
+
+def test_the_lease_lifetime_is_a_parameter_over_the_variable(
+    local_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = local_store
+    write_table(store, "t", files_per_partition=2, partitions=PARTITIONS)
+    monkeypatch.setenv(LEASE_SECONDS_ENV, "5")
+    lifetimes: list[float] = []
+
+    def measure(result: PartitionCompactionResult) -> None:
+        if not lifetimes:
+            lifetimes.extend(
+                dt_seconds(lease["expires"]) - dt_seconds(lease["created"])
+                for lease in lease_files(store).values()
+            )
+
+    store.backend().compact_partitions(
+        "t", partitions=PARTITIONS, min_small_files=2, lease_seconds=123.5, progress=measure
+    )
+    assert lifetimes == [pytest.approx(123.5, abs=0.002)] * len(PARTITIONS)
 
 
 def test_the_leases_command_lists_them_and_releases_only_the_stale(any_store: Store) -> None:

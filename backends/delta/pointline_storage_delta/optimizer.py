@@ -106,6 +106,7 @@ class DeltaPartitionOptimizer:
         max_concurrent_tasks: int | None,
         max_spill_size: int | None,
         compression: str | None,
+        lease_seconds: float | None,
     ) -> CompactionReport:
         """Compact the named partitions; see ``pointline_storage.Backend``.
 
@@ -134,7 +135,7 @@ class DeltaPartitionOptimizer:
             taking = (
                 nullcontext(leases.PartitionLeases())
                 if dry_run
-                else leases.leased(location.fs, location.path, keys)
+                else leases.leased(location.fs, location.path, keys, seconds=lease_seconds)
             )
             # Signals are caught before the leases are taken and restored after they are
             # released: a SIGTERM never ends the process between the two.
