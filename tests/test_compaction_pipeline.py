@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 from pointline_storage_delta import optimizer, snapshot
+from pointline_storage_delta.holders import Holder
 from pointline_storage_delta.leases import Lease, PartitionLeasedError, lease_folder
 
 from pointline_storage import (
@@ -45,7 +46,8 @@ def lease_elsewhere(tmp_path: Path, spec: dict[str, object]) -> None:
     """A live lease of another host's compaction on one partition of table ``t``."""
     folder = lease_folder(str(tmp_path / "t"), key(spec))
     now = time.time()
-    lease = Lease(f"{folder}/0000000001.json", "theirs", "another-host", 4242, now, now + 600)
+    holder = Holder(host="another-host", pid=4242)
+    lease = Lease(f"{folder}/0000000001.json", "theirs", holder, key(spec), now, now + 600)
     fs = fsspec.filesystem("file")
     fs.makedirs(folder, exist_ok=True)
     fs.pipe_file(lease.path, lease.to_json())
