@@ -7,9 +7,11 @@ Errors are printed as one ``error: ...`` line on stderr.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -355,7 +357,11 @@ def compact(
             lease_seconds=lease_seconds,
         )
     except CompactionFailedError as exc:
-        _emit(exc.report, as_json, cli_render.render_compaction)
+        stopped_by = None
+        if isinstance(exc, CompactionInterruptedError):
+            stopped_by = signal.Signals(exc.signal_number).name
+        render = functools.partial(cli_render.render_compaction, stopped_by=stopped_by)
+        _emit(exc.report, as_json, render)
         raise
     _emit(report, as_json, cli_render.render_compaction)
     if report.failed_partitions:

@@ -88,9 +88,16 @@ def render_inspection(report: TableInspection) -> str:
     return _join(table, summary)
 
 
-def render_compaction(report: CompactionReport) -> str:
-    """One row per named partition (status, files, bytes, rows, reason) and a summary line."""
-    rows = [_compaction_row(result, report) for result in report.partitions]
+def render_compaction(report: CompactionReport, *, stopped_by: str | None = None) -> str:
+    """One row per named partition (status, files, bytes, rows, reason) and a summary line.
+
+    Args:
+        report: The compaction report.
+        stopped_by: Why partitions are ``not_attempted``, when not an earlier failure
+            (e.g. ``"SIGTERM"``).
+    """
+    why = f"stopped by {stopped_by}" if stopped_by else "an earlier partition failed"
+    rows = [_compaction_row(result, report, why) for result in report.partitions]
     colours = [_STATUS_COLOURS.get(result.status) for result in report.partitions]
     table = _table(
         ["PARTITION", "STATUS", "FILES", "SMALL", "BYTES", "ROWS", "NOTE"],
@@ -169,7 +176,7 @@ def render_leases(report: TableLeases) -> str:
         summary += f" ({counts})"
     if report.release_stale:
         released = sum(lease.released for lease in report.leases)
-        summary += f"; released {_plural(released, 'stale lease')}, kept every live one"
+        summary += f"; released {_plural(released, 'stale lease')}, kept {states['live']} live"
     elif states["dead"] or states["expired"]:
         summary += "; --release-stale deletes the dead and expired ones"
     return _join(table, summary)
@@ -193,7 +200,9 @@ def render_backends(entries: Sequence[tuple[BackendInfo, str | None]]) -> str:
     )
 
 
-def _compaction_row(result: PartitionCompactionResult, report: CompactionReport) -> list[str]:
+def _compaction_row(
+    result: PartitionCompactionResult, report: CompactionReport, not_attempted: str
+) -> list[str]:
     return [
         format_partition(result.partition),
         result.status.replace("_", " "),
@@ -202,7 +211,7 @@ def _compaction_row(result: PartitionCompactionResult, report: CompactionReport)
         format_count(result.small_file_count),
         _change(result.bytes_before, result.bytes_after, result.status, format_bytes),
         _change(result.rows_before, result.rows_after, result.status, format_count),
-        _note(result, report),
+        _note(result, report, not_attempted),
     ]
 
 
@@ -213,11 +222,11 @@ def _change(before: int | None, after: int | None, status: str, fmt: _Formatter)
     return fmt(before)
 
 
-def _note(result: PartitionCompactionResult, report: CompactionReport) -> str:
+def _note(result: PartitionCompactionResult, report: CompactionReport, not_attempted: str) -> str:
     if result.status == "failed":
         return one_line(result.error or "failed")
     if result.status == "not_attempted":
-        return "an earlier partition failed"
+        return not_attempted
     if result.status == "compacted":
         return f"{_plural(result.files_removed, 'file')} rewritten into {result.files_added}"
     if result.status == "would_compact":
