@@ -18,7 +18,9 @@ The holder renews its leases every quarter of their lifetime while it runs, repl
 file whole (a rename on local disk, a PUT on S3: a reader never sees half a lease), and
 deletes them when done, with their folder once empty. A lease nobody renews blocks the
 partition until it lapses, unless its holder ran on this host and is provably dead
-(killed, out of memory): then the next taker takes it over at once. Expiry compares
+(killed, out of memory): then the next taker takes it over at once (on an object store,
+after :data:`DEAD_HOLDER_GRACE_SECONDS`, in case the store was still completing the dead
+holder's last request). Expiry compares
 clocks of different machines: keep them in sync.
 """
 
@@ -57,6 +59,9 @@ LEASE_ROOT = "_pointline/leases"
 DEFAULT_LEASE_SECONDS = 600.0
 #: Environment variable overriding :data:`DEFAULT_LEASE_SECONDS` (a positive number).
 LEASE_SECONDS_ENV = "POINTLINE_STORAGE_LEASE_SECONDS"
+#: How long a run that takes over a dead holder's lease on an object store waits before
+#: it reads the table (see :func:`leased`).
+DEAD_HOLDER_GRACE_SECONDS = 2.0
 #: Attempts at creating a lease whose folder another process keeps removing (it removes
 #: only empty folders, so each attempt can lose only to a removal that began before it).
 _CREATE_ATTEMPTS = 20
@@ -181,9 +186,14 @@ def leased(
     taken = PartitionLeases()
     renewer = _Renewer(fs, taken.held, lifetime)
     try:
-        _acquire(fs, table_path, tuple(partitions), lifetime, taken)
+        superseded = _acquire(fs, table_path, tuple(partitions), lifetime, taken)
         if taken.held:
             renewer.start()
+        if "dead" in superseded and not _is_local(fs):
+            # A request the dead holder had fully sent (its last commit) may still be
+            # completed by the store for a moment after its death; a local write is
+            # complete when the process dies.
+            time.sleep(DEAD_HOLDER_GRACE_SECONDS)
         yield taken
     finally:
         renewer.stop()
@@ -230,7 +240,9 @@ def _acquire(
     partitions: tuple[PartitionKey, ...],
     seconds: float,
     taken: PartitionLeases,
-) -> None:
+) -> set[LeaseState]:
+    """Take what can be taken into ``taken``; return the states of the stale leases of
+    the partitions we now hold (``dead``, ``expired``)."""
     now = time.time()
     template = Lease("", uuid.uuid4().hex, this_process(), None, now, now + seconds)
     found = _listing(fs, table_path)
@@ -255,6 +267,7 @@ def _acquire(
     # Two takers that listed before either created may have created different
     # generations: each lists again, and backs off if it sees another live lease.
     found = _listing(fs, table_path)
+    superseded: set[LeaseState] = set()
     for partition, lease in list(taken.held.items()):
         folder = lease_folder(table_path, partition)
         others = [
@@ -270,7 +283,9 @@ def _acquire(
             continue
         for stale in others:  # leases of killed compactions: expired, or their holder dead
             if stale is not None:
+                superseded.add(stale.state())
                 _delete(fs, stale.path)
+    return superseded
 
 
 def _listing(fs: Any, table_path: str) -> dict[str, list[str]]:
