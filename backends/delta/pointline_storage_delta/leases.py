@@ -8,20 +8,19 @@ and by vacuum)::
     <table>/_pointline/leases/<sha256 of the partition key>/<generation:010d>.json
 
 holding the partition, the holder (:mod:`~pointline_storage_delta.holders`) and when it
-lapses. It is made with an exclusive create (a hard link of a complete file on local disk,
-``If-None-Match: *`` on S3), so two takers never both create one generation, and no
-reader ever sees half a lease. A taker then lists the leases
-again and backs off if another live one appeared meanwhile, so two takers that raced on
-different generations cannot both hold the partition either.
+lapses. It is made with an exclusive create (a hard link of a complete file on local
+disk, ``If-None-Match: *`` on S3), so two takers never both create one generation and no
+reader ever sees half a lease. A taker then lists the leases again and backs off if
+another live one appeared meanwhile, so two takers that raced on different generations
+cannot both hold the partition either.
 
 The holder renews its leases every quarter of their lifetime while it runs, replacing the
-file whole (a rename on local disk, a PUT on S3: a reader never sees half a lease), and
-deletes them when done, with their folder once empty. A lease nobody renews blocks the
-partition until it lapses, unless its holder ran on this host and is provably dead
-(killed, out of memory): then the next taker takes it over at once (on an object store,
-after :data:`DEAD_HOLDER_GRACE_SECONDS`, in case the store was still completing the dead
-holder's last request). Expiry compares
-clocks of different machines: keep them in sync.
+file whole (a rename on local disk, a PUT on S3), and deletes them when done, with their
+folder once empty. A lease nobody renews blocks the partition until it lapses, unless
+its holder ran on this host and is provably dead (killed, out of memory): then the next
+taker takes it over at once (on an object store after
+:data:`DEAD_HOLDER_GRACE_SECONDS`, in case the store was still completing the dead
+holder's last request). Expiry compares clocks of different machines: keep them in sync.
 """
 
 from __future__ import annotations
