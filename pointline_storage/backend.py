@@ -131,6 +131,8 @@ class Backend:
         Raises:
             InvalidPartitionError: a partition does not match the table's columns or types.
             InvalidOptionError: an option is out of range.
+            UnsupportedOptionError: an option is set that this backend's hook does not
+                take (e.g. ``compression`` on a backend without engine knobs).
             TableNotFoundError: the table does not exist.
             CompactionFailedError: a partition failed and ``continue_on_error`` is false.
             CompactionInterruptedError: SIGINT or SIGTERM stopped the call after the engine
