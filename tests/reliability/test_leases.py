@@ -6,7 +6,6 @@ are written the way another process would write them.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -25,7 +24,7 @@ import pytest
 from deltalake import DeltaTable
 from pointline_storage_delta import leases
 from pointline_storage_delta.holders import Holder, this_process
-from pointline_storage_delta.leases import LEASE_ROOT, LEASE_SECONDS_ENV, Lease, lease_folder
+from pointline_storage_delta.leases import LEASE_ROOT, LEASE_SECONDS_ENV, Lease, lease_path
 
 from pointline_storage import CompactionFailedError, InvalidOptionError, PartitionCompactionResult
 from pointline_storage.testing.checks import assert_report_consistent, key
@@ -72,17 +71,17 @@ def put_lease(
     store: Store, spec: dict[str, object], *, expires_in: float, holder: Holder | None = None
 ) -> str:
     """Write another process's lease of one partition; return its path below the table."""
-    folder = lease_folder(f"{store.fs_root}/t", key(spec))
+    path = lease_path(f"{store.fs_root}/t", key(spec), 7)
     now = time.time()
     lease = Lease(
-        f"{folder}/0000000007.json",
+        path,
         "their-id",
         holder or Holder(host="their-host", pid=4242),
         key(spec),
         now,
         now + expires_in,
     )
-    store.fs.makedirs(folder, exist_ok=True)
+    store.fs.makedirs(path.rpartition("/")[0], exist_ok=True)
     store.fs.pipe_file(lease.path, lease.to_json())
     return lease.path[len(f"{store.fs_root}/t/") :]
 
@@ -255,10 +254,7 @@ def test_a_killed_compaction_on_this_host_is_taken_over_at_once(local_store: Sto
     rerun = store.backend().compact_partitions("t", partitions=PARTITIONS, min_small_files=2)
     assert time.time() < lapse, "taken over long before the killed run's leases lapse"
     assert [result.status for result in rerun.partitions] == ["compacted"] * 3
-    assert lease_files(store) == {}
-    assert not store.fs.exists(
-        f"{store.fs_root}/t/{LEASE_ROOT}/{Path(next(iter(left))).parent.name}"
-    )
+    assert store.fs.ls(f"{store.fs_root}/t/{LEASE_ROOT}") == [], "nothing left behind"
     assert store.rows("t") == expected
 
 
@@ -318,12 +314,12 @@ def test_a_renewal_never_shows_a_half_written_lease(local_store: Store) -> None:
             renewals.add(json.loads(store.fs.cat_file(lease.path))["expires"])
             reads += 1
     assert reads >= 50
-    assert not store.fs.exists(f"{table_path}/{LEASE_ROOT}/{Path(lease.path).parent.name}")
+    assert store.fs.ls(f"{table_path}/{LEASE_ROOT}") == [], "no temporary file left"
 
 
 def test_takers_and_releasers_of_one_partition_never_overlap(local_store: Store) -> None:
-    """Releasing removes the partition's empty lease folder while other takers create
-    leases in it: each taker either holds the partition alone or is refused."""
+    """Takers and releasers of one partition at once: each taker either holds the
+    partition alone or is refused, and nothing is left behind."""
     store = local_store
     table_path = f"{store.fs_root}/t"
     store.fs.makedirs(table_path, exist_ok=True)
@@ -349,36 +345,27 @@ def test_takers_and_releasers_of_one_partition_never_overlap(local_store: Store)
         except BaseException as exc:
             errors.append(exc)
 
-    folder = lease_folder(table_path, key(PARTITIONS[0]))
-    done = threading.Event()
-
-    def remove_empty_folder() -> None:  # as fast as it can, as a releaser would
-        while not done.is_set():
-            with contextlib.suppress(OSError):
-                os.rmdir(folder)
-
     threads = [threading.Thread(target=take_and_release, args=(n,)) for n in range(4)]
-    remover = threading.Thread(target=remove_empty_folder)
-    remover.start()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    done.set()
-    remover.join()
     assert errors == []
     assert overlaps == []
     assert sorted(taken_count) == sorted(list(range(4)) * 10), "each held it 10 times"
-    assert store.fs.ls(f"{table_path}/{LEASE_ROOT}") == [], "no partition folder left"
+    assert store.fs.ls(f"{table_path}/{LEASE_ROOT}") == [], "nothing left behind"
 
 
-def test_lease_folders_do_not_pile_up(any_store: Store) -> None:
+def test_nothing_piles_up_under_the_lease_folder(any_store: Store) -> None:
+    """All of a table's leases share one folder: a run leaves no file or folder per
+    partition (in an earlier layout, one empty folder per partition stayed)."""
     store = any_store
     write_table(store, "t", files_per_partition=2, partitions=ALL_PARTITIONS)
     store.backend().compact_partitions("t", partitions=ALL_PARTITIONS, min_small_files=2)
     store.fs.invalidate_cache()
     root = f"{store.fs_root}/t/{LEASE_ROOT}"
-    assert not store.fs.exists(root) or store.fs.ls(root) == [], "no partition folder left"
+    left = store.fs.find(f"{store.fs_root}/t/_pointline", withdirs=True)
+    assert set(left) <= {root, root.rpartition("/")[0]}, "at most the lease folder itself"
 
 
 @pytest.mark.parametrize(

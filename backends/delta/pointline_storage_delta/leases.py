@@ -5,7 +5,7 @@ a real compaction first takes a lease on every partition it will rewrite. A leas
 small JSON file under the table (paths starting with ``_`` are ignored by Delta readers
 and by vacuum)::
 
-    <table>/_pointline/leases/<sha256 of the partition key>/<generation:010d>.json
+    <table>/_pointline/leases/<sha256 of the partition key>.<generation:010d>.json
 
 holding the partition, the holder (:mod:`~pointline_storage_delta.holders`) and when it
 lapses. It is made with an exclusive create (a hard link of a complete file on local
@@ -15,8 +15,9 @@ another live one appeared meanwhile, so two takers that raced on different gener
 cannot both hold the partition either.
 
 The holder renews its leases every quarter of their lifetime while it runs, replacing the
-file whole (a rename on local disk, a PUT on S3), and deletes them when done, with their
-folder once empty. A lease nobody renews blocks the partition until it lapses, unless
+file whole (a rename on local disk, a PUT on S3), and deletes them when done. All leases
+of a table share one folder: nothing is left behind per partition, and no taker races a
+remover of its folder. A lease nobody renews blocks the partition until it lapses, unless
 its holder ran on this host and is provably dead (killed, out of memory): then the next
 taker takes it over at once (on an object store after
 :data:`DEAD_HOLDER_GRACE_SECONDS`, in case the store was still completing the dead
@@ -61,9 +62,8 @@ LEASE_SECONDS_ENV = "POINTLINE_STORAGE_LEASE_SECONDS"
 #: How long a run that takes over a dead holder's lease on an object store waits before
 #: it reads the table (see :func:`leased`).
 DEAD_HOLDER_GRACE_SECONDS = 2.0
-#: Attempts at creating a lease whose folder another process keeps removing (it removes
-#: only empty folders, so each attempt can lose only to a removal that began before it).
-_CREATE_ATTEMPTS = 20
+#: Attempts at creating a lease whose folder someone keeps deleting by hand.
+_CREATE_ATTEMPTS = 3
 
 
 class PartitionLeasedError(PointlineStorageError):
@@ -152,10 +152,9 @@ def lease_seconds(seconds: float | None = None) -> float:
     return parsed
 
 
-def lease_folder(table_path: str, partition: PartitionKey) -> str:
-    """The folder holding the leases of one partition of the table at ``table_path``."""
-    digest = hashlib.sha256(json.dumps(partition).encode()).hexdigest()
-    return f"{table_path.rstrip('/')}/{LEASE_ROOT}/{digest}"
+def lease_path(table_path: str, partition: PartitionKey, generation: int) -> str:
+    """The file of one generation of a lease of a partition of the table at ``table_path``."""
+    return f"{table_path.rstrip('/')}/{LEASE_ROOT}/{_digest(partition)}.{generation:010d}.json"
 
 
 @contextmanager
@@ -208,18 +207,17 @@ def table_leases(fs: Any, table_path: str) -> list[Lease]:
         StorageError: the storage refused to list the leases.
     """
     seconds = lease_seconds()  # how long an unreadable lease file counts as live
-    root = f"{table_path.rstrip('/')}/{LEASE_ROOT}"
     leases = [
         lease
-        for digest, names in _listing(fs, table_path).items()
-        for name in names
-        if (lease := _read(fs, f"{root}/{digest}/{name}", seconds)) is not None
+        for paths in _listing(fs, table_path).values()
+        for path in paths.values()
+        if (lease := _read(fs, path, seconds)) is not None
     ]
     return sorted(leases, key=lambda lease: (lease.partition or (), lease.path))
 
 
 def release(fs: Any, lease: Lease) -> None:
-    """Delete a lease file (and its folder, if that leaves it empty).
+    """Delete a lease file.
 
     Raises:
         StorageError: the storage refused the deletion.
@@ -230,7 +228,6 @@ def release(fs: Any, lease: Lease) -> None:
         pass
     except OSError as exc:
         raise StorageError(f"cannot delete compaction lease {lease.path}: {exc}") from exc
-    _remove_if_empty(fs, lease.path.rpartition("/")[0])
 
 
 def _acquire(
@@ -246,15 +243,14 @@ def _acquire(
     template = Lease("", uuid.uuid4().hex, this_process(), None, now, now + seconds)
     found = _listing(fs, table_path)
     for partition in partitions:
-        folder = lease_folder(table_path, partition)
-        names = found.get(_digest(folder), [])
-        blocking = _live(_read(fs, f"{folder}/{name}", seconds) for name in names)
+        existing = found.get(_digest(partition), {})
+        blocking = _live(_read(fs, path, seconds) for path in existing.values())
         if blocking is not None:
             taken.refused[partition] = blocking.describe()
             continue
-        generation = max((int(name.partition(".")[0]) for name in names), default=0) + 1
+        generation = max(existing, default=0) + 1
         lease = dataclasses.replace(
-            template, path=f"{folder}/{generation:010d}.json", partition=partition
+            template, path=lease_path(table_path, partition, generation), partition=partition
         )
         if _create(fs, lease):
             taken.held[partition] = lease
@@ -268,11 +264,10 @@ def _acquire(
     found = _listing(fs, table_path)
     superseded: set[LeaseState] = set()
     for partition, lease in list(taken.held.items()):
-        folder = lease_folder(table_path, partition)
         others = [
-            _read(fs, f"{folder}/{name}", seconds)
-            for name in found.get(_digest(folder), [])
-            if f"{folder}/{name}" != lease.path
+            _read(fs, path, seconds)
+            for path in found.get(_digest(partition), {}).values()
+            if path != lease.path
         ]
         blocking = _live(others)
         if blocking is not None:
@@ -287,8 +282,9 @@ def _acquire(
     return superseded
 
 
-def _listing(fs: Any, table_path: str) -> dict[str, list[str]]:
-    """Lease file names per partition digest, from one listing of the whole lease root."""
+def _listing(fs: Any, table_path: str) -> dict[str, dict[int, str]]:
+    """Lease files per partition digest and generation, from one listing of the lease
+    folder."""
     root = f"{table_path.rstrip('/')}/{LEASE_ROOT}"
     fs.invalidate_cache(root)  # s3fs caches listings; another process may have written
     try:
@@ -297,16 +293,18 @@ def _listing(fs: Any, table_path: str) -> dict[str, list[str]]:
         return {}
     except OSError as exc:
         raise StorageError(f"cannot list compaction leases under {root}: {exc}") from exc
-    found: dict[str, list[str]] = {}
+    found: dict[str, dict[int, str]] = {}
     for path in paths:
-        folder, _, name = path.rpartition("/")
-        if name.endswith(".json") and name.partition(".")[0].isdigit():
-            found.setdefault(_digest(folder), []).append(name)
+        digest, _, rest = path.rpartition("/")[2].partition(".")
+        generation, _, suffix = rest.partition(".")
+        # Temporary files start with ".", so their digest is empty.
+        if digest and generation.isdigit() and suffix == "json":
+            found.setdefault(digest, {})[int(generation)] = path
     return found
 
 
-def _digest(folder: str) -> str:
-    return folder.rstrip("/").rpartition("/")[2]
+def _digest(partition: PartitionKey) -> str:
+    return hashlib.sha256(json.dumps(partition).encode()).hexdigest()
 
 
 def _create(fs: Any, lease: Lease) -> bool:
@@ -317,9 +315,7 @@ def _create(fs: Any, lease: Lease) -> bool:
             return True
         except FileExistsError:
             return False
-        except FileNotFoundError:
-            # Local disk: the partition's folder does not exist yet, or a releaser removed
-            # it, empty, between our makedirs and our create. Either way: make it again.
+        except FileNotFoundError:  # local disk: the table's first lease
             fs.makedirs(lease.path.rpartition("/")[0], exist_ok=True)
         except OSError as exc:
             # Some S3-compatible stores refuse a conditional write without saying why.
@@ -329,7 +325,7 @@ def _create(fs: Any, lease: Lease) -> bool:
             raise StorageError(f"cannot create compaction lease {lease.path}: {exc}") from exc
     raise StorageError(
         f"cannot create compaction lease {lease.path}: its folder vanished "
-        f"{_CREATE_ATTEMPTS} times in a row"
+        f"{_CREATE_ATTEMPTS} times in a row; is something deleting {LEASE_ROOT}?"
     )
 
 
@@ -412,23 +408,13 @@ def _live(leases: Iterable[Lease | None]) -> Lease | None:
 
 
 def _delete(fs: Any, path: str) -> None:
-    """Delete a lease (and its folder, once empty), ignoring failures: a lease left
-    behind lapses on its own, and the next taker deletes it."""
+    """Delete a lease, ignoring failures: a lease left behind lapses on its own, and the
+    next taker deletes it."""
     with suppress(Exception):
         fs.rm_file(path)
     if _is_local(fs):
         with suppress(Exception):
             fs.rm_file(_temporary(path))  # a renewal a crash interrupted
-    _remove_if_empty(fs, path.rpartition("/")[0])
-
-
-def _remove_if_empty(fs: Any, folder: str) -> None:
-    # Object stores have no folders. On local disk rmdir removes only an empty folder, so
-    # it never removes a lease a taker has just created; a taker whose folder was removed
-    # between its makedirs and its create makes it again (see _create).
-    if _is_local(fs):
-        with suppress(OSError):
-            os.rmdir(LocalFileSystem._strip_protocol(folder))
 
 
 def _is_local(fs: Any) -> bool:
