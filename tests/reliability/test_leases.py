@@ -258,6 +258,32 @@ def test_a_killed_compaction_on_this_host_is_taken_over_at_once(local_store: Sto
     assert store.rows("t") == expected
 
 
+def test_a_sigkilled_holder_is_taken_over_at_once_on_every_store(store: Store) -> None:
+    """SIGKILL while the worker holds its leases (after its first commit, in its progress
+    callback): a rerun at once compacts the rest."""
+    expected = as_rows(write_table(store, "t", files_per_partition=3, partitions=PARTITIONS))
+    job = {
+        "do": "compact",
+        "table": "t",
+        "partitions": job_partitions(PARTITIONS),
+        "partitions_per_commit": 1,
+        "hold": str(Path(tempfile.mkdtemp()) / "never"),
+    }
+    worker = Worker(store, job)
+    worker.wait_for("holding")
+    worker.kill()
+    left = lease_files(store)
+    assert {lease["pid"] for lease in left.values()} == {worker.process.pid}
+    assert len(left) == len(PARTITIONS)
+
+    rerun = store.backend().compact_partitions("t", partitions=PARTITIONS, min_small_files=2)
+    assert time.time() < min(dt_seconds(lease["expires"]) for lease in left.values())
+    assert [result.status for result in rerun.partitions] == ["skipped", "compacted", "compacted"]
+    assert lease_files(store) == {}
+    assert store.rows("t") == expected
+    assert len(store.live_files("t")) == len(PARTITIONS)
+
+
 def test_a_dead_holders_lease_is_taken_over_at_once_on_every_store(any_store: Store) -> None:
     """On an object store the taker first waits a moment, in case the store is still
     completing the dead holder's last request."""
