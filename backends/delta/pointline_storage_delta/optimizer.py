@@ -140,6 +140,7 @@ class DeltaPartitionOptimizer:
             keys = normalize_partitions(
                 table_name, partitions, snapshot.partition_columns, snapshot.render
             )
+            snapshot.target_file_size(target_file_size_bytes)  # refuse a bad one before leasing
             if dry_run:
                 return self._compact(lambda: run(snapshot, partitions=keys))
             with leases.leased(location.fs, location.path, keys) as taken:

@@ -13,6 +13,7 @@ from deltalake.exceptions import DeltaError
 from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
 
 from pointline_storage import (
+    InvalidOptionError,
     PartitionKey,
     PartitionStats,
     StorageError,
@@ -22,9 +23,11 @@ from pointline_storage import (
     render_stored_value,
 )
 from pointline_storage.partitions import NULL_VALUE, ValueKind
+from pointline_storage_delta.spark_sizes import parse_spark_size
 
 #: delta-rs uses this when a table sets no ``delta.targetFileSize``.
 ENGINE_DEFAULT_TARGET_FILE_SIZE = 104_857_600
+TARGET_FILE_SIZE_PROPERTY = "delta.targetFileSize"
 
 _KINDS: dict[str, ValueKind] = {
     "string": "string",
@@ -93,13 +96,32 @@ class DeltaSnapshot:
 
     def target_file_size(self, requested: int | None) -> int:
         """The target size: the caller's, else the table's ``delta.targetFileSize``, else
-        the engine default."""
+        the engine default.
+
+        The property is read as Spark reads it (``1mb`` is 1,048,576 bytes).
+
+        Raises:
+            InvalidOptionError: no size was requested and the table's property is not a
+                positive size; it is never replaced by the default silently.
+        """
         if requested is not None:
             return requested
-        configured = self.configuration.get("delta.targetFileSize")
-        if configured is not None and configured.strip().isdigit() and int(configured) > 0:
-            return int(configured)
-        return ENGINE_DEFAULT_TARGET_FILE_SIZE
+        configured = self.configuration.get(TARGET_FILE_SIZE_PROPERTY)
+        if configured is None:
+            return ENGINE_DEFAULT_TARGET_FILE_SIZE
+        try:
+            size = parse_spark_size(configured)
+        except ValueError as exc:
+            problem = str(exc)
+        else:
+            if size > 0:
+                return size
+            problem = "a size must be at least 1 byte"
+        raise InvalidOptionError(
+            f"table property {TARGET_FILE_SIZE_PROPERTY}={configured!r} cannot be used: "
+            f"{problem}; fix the property, or pass a target size "
+            "to compact_partitions (target_file_size_bytes=..., CLI --target-file-size)"
+        )
 
 
 @dataclass(frozen=True)
