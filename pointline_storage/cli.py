@@ -48,8 +48,6 @@ DEFAULT_BACKEND = "delta-local"
 #: Exit status of ``compact`` when it finished but some partitions failed.
 EXIT_PARTIAL_FAILURE = 3
 EXIT_INTERRUPTED = 130
-#: Files ``vacuum`` lists before it shows totals per directory instead (--all-files: all).
-VACUUM_FILES_SHOWN = 10
 #: Set to show the traceback of an unexpected error instead of one line.
 DEBUG_VARIABLE = "POINTLINE_STORAGE_DEBUG"
 #: Secret storage-option values given on this command line, masked in every error line.
@@ -453,7 +451,7 @@ def _warn_absent(
 @click.option(
     "--all-files",
     is_flag=True,
-    help=f"List every file; default: the first {VACUUM_FILES_SHOWN}, then totals per "
+    help=f"List every file; default: the first {cli_render.VACUUM_FILES_SHOWN}, then totals per "
     "directory (--json always lists every file).",
 )
 def vacuum(
@@ -481,7 +479,7 @@ def vacuum(
         enforce_retention_duration=not no_enforce_retention,
         full=full,
     )
-    shown = None if all_files else VACUUM_FILES_SHOWN
+    shown = None if all_files else cli_render.VACUUM_FILES_SHOWN
     _emit(report, as_json, functools.partial(cli_render.render_vacuum, max_files=shown))
     if report.dry_run and report.deleted_count and not as_json:
         click.echo("dry run: nothing deleted; pass --no-dry-run to delete these files")
@@ -507,6 +505,7 @@ def demo(root: str | None, backend: str) -> None:
 
     The last line printed loads the table's backend in Python.
     """
+    find_entry_point(backend)  # an unknown backend fails before any folder is made
     if root is None:
         root = tempfile.mkdtemp(prefix="pointline-demo-")
     if "://" not in root:  # a local directory: refuse a used one before writing anything

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shlex
 
 import click
@@ -72,7 +73,8 @@ def run_demo(root: str, *, backend: str = DEMO_BACKEND) -> None:
         *(
             option
             for spec in chosen
-            for option in ("--partition", ",".join(f"{k}={v}" for k, v in spec.items()))
+            # As inspect prints it: the command line takes what it shows.
+            for option in ("--partition", "/".join(f"{k}={v}" for k, v in spec.items()))
         ),
         "--min-small-files",
         str(min_small_files),
@@ -105,7 +107,7 @@ def run_demo(root: str, *, backend: str = DEMO_BACKEND) -> None:
     vacuum_report = opened.vacuum_table(
         DEMO_TABLE, retention_hours=0, dry_run=True, enforce_retention_duration=False
     )
-    click.echo(cli_render.render_vacuum(vacuum_report, max_files=8))
+    click.echo(cli_render.render_vacuum(vacuum_report, max_files=cli_render.VACUUM_FILES_SHOWN))
 
     _heading("Done")
     click.echo(
@@ -114,7 +116,8 @@ def run_demo(root: str, *, backend: str = DEMO_BACKEND) -> None:
     )
     command("vacuum", *vacuum_flags, "--no-dry-run")
     click.echo("to work on it from Python (see the README's Python API):")
-    click.echo(f"backend = load_backend({backend_name!r}, root={root!r})")
+    # JSON strings are Python literals too, in the double quotes the README uses.
+    click.echo(f"backend = load_backend({json.dumps(backend_name)}, root={json.dumps(root)})")
 
 
 def _heading(title: str) -> None:

@@ -72,7 +72,8 @@ class PartitionCompactionResult(_Serialisable):
         skipped_reason: Why the partition was skipped (one of the ``SKIP_*`` constants).
         error: ``"ExceptionType: message"`` when the partition failed.
         status: What happened, see :data:`PartitionStatus`.
-        small_file_count: Files smaller than the target size before the call.
+        small_file_count: Small files before the call: smaller than the target size and
+            able to merge with another file within it (see ``count_small_files``).
         bytes_before: Total size of the partition's files before the call.
         bytes_after: Total size after the call, measured like ``after_file_count``.
         rows_before: Rows before the call (``None`` if the table lacks row statistics).
@@ -184,7 +185,8 @@ class PartitionStats(_Serialisable):
     Attributes:
         partition: The partition, canonically rendered.
         file_count: Data files in the partition.
-        small_file_count: Files smaller than the target size.
+        small_file_count: Small files: smaller than the target size and able to merge
+            with another file within it (see ``count_small_files``).
         total_bytes: Total size of the files.
         total_rows: Total rows (``None`` if the table lacks row statistics).
     """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ from pointline_storage import (
     TableLocation,
     TableNotFoundError,
     canonical_value,
+    count_small_files,
     render_stored_value,
 )
 from pointline_storage.partitions import NULL_VALUE, ValueKind
@@ -130,8 +130,8 @@ class PartitionScan:
 
     Attributes:
         stats: Statistics of every partition holding files.
-        mergeable: Partitions with two small files that fit together within the target,
-            the engine's condition for rewriting anything at all.
+        mergeable: Partitions with small files (two that fit together within the
+            target), the engine's condition for rewriting anything at all.
         files: One row per live file: its ``path`` and ``partition.<column>`` values.
     """
 
@@ -184,14 +184,11 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
     keys = [f"partition.{column}" for column in snapshot.partition_columns]
     paths = files.select(["path", *keys])
     small = pc.less(files["size_bytes"], target_size)
-    files = files.select([*keys, "size_bytes", "num_records"]).append_column(
-        "small", pc.cast(small, pa.int64())
-    )
+    files = files.select([*keys, "size_bytes", "num_records"])
     files = files.append_column("small_size", pc.if_else(small, files["size_bytes"], None))
     aggregates = [
         ("size_bytes", "count"),
         ("size_bytes", "sum"),
-        ("small", "sum"),
         ("num_records", "sum"),
         ("num_records", "count"),
         ("small_size", "list"),
@@ -214,15 +211,16 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
                 f"and the string {NULL_VALUE!r}; such tables are not supported yet"
             )
         complete_rows = row["num_records_count"] == row["size_bytes_count"]
+        sizes = [size for size in row["small_size_list"] if size is not None]
+        small_count = count_small_files(sizes, target_size)
         stats[partition] = PartitionStats(
             partition=partition,
             file_count=row["size_bytes_count"],
-            small_file_count=row["small_sum"] or 0,
+            small_file_count=small_count,
             total_bytes=row["size_bytes_sum"] or 0,
             total_rows=(row["num_records_sum"] or 0) if complete_rows else None,
         )
-        sizes = [size for size in row["small_size_list"] if size is not None]
-        if len(sizes) >= 2 and sum(heapq.nsmallest(2, sizes)) <= target_size:
+        if small_count:
             mergeable.add(partition)
     return PartitionScan(stats=stats, mergeable=frozenset(mergeable), files=paths)
 
