@@ -35,7 +35,12 @@ from pointline_storage.cli_partitions import (
 from pointline_storage.cli_words import EXIT_ERROR, EXIT_USAGE, exit_status, in_cli_words
 from pointline_storage.demo import DEMO_BACKEND, DEMO_TABLE, PROG_NAME, run_demo
 from pointline_storage.errors import CompactionFailedError, PointlineStorageError
-from pointline_storage.models import SKIP_NO_FILES, CompactionReport, TableInspection
+from pointline_storage.models import (
+    SKIP_NO_FILES,
+    CompactionReport,
+    PartitionKey,
+    TableInspection,
+)
 from pointline_storage.partitions import PartitionSpec
 from pointline_storage.progress import compact_with_progress
 from pointline_storage.redaction import redact, redact_exception, secret_values
@@ -297,7 +302,8 @@ def inspect(
     default=DEFAULT_MIN_SMALL_FILES,
     show_default=True,
     metavar="N",
-    help="Skip a partition with fewer small files than this.",
+    help="Skip a partition with fewer small files than this (small: under the target "
+    "size, and able to merge with another file within it).",
 )
 @click.option("--dry-run", is_flag=True, help="Plan and report only; write nothing.")
 @click.option(
@@ -358,7 +364,9 @@ def compact(
     """Rewrite the small files of the named partitions into fewer, larger files.
 
     Rows never change and only the named partitions are touched; up to
-    --partitions-per-commit partitions are compacted in one commit.
+    --partitions-per-commit partitions are compacted in one commit. Name the table by its
+    LOCATION, or by --root and --table. A named partition the table does not hold is
+    reported no_files, and stderr names the closest ones it does.
 
     \b
     Exit status:
@@ -402,12 +410,12 @@ def compact(
         ctx.exit(EXIT_PARTIAL_FAILURE)
 
 
-def _absent(report: CompactionReport) -> list[Any]:
+def _absent(report: CompactionReport) -> list[PartitionKey]:
     return [r.partition for r in report.partitions if r.skipped_reason == SKIP_NO_FILES]
 
 
 def _warn_absent(
-    opened: Backend, report: CompactionReport | TableInspection, absent: Sequence[Any]
+    opened: Backend, report: CompactionReport | TableInspection, absent: Sequence[PartitionKey]
 ) -> None:
     """Say on stderr which named partitions the table does not hold, and what is close.
 
@@ -470,7 +478,8 @@ def vacuum(
     """Delete files no table version within the retention needs.
 
     Safe by default: a dry run that only lists files, a week of retention, and the table's
-    minimum retention enforced. Pass --no-dry-run to delete.
+    minimum retention enforced. Pass --no-dry-run to delete. Name the table by its
+    LOCATION, or by --root and --table.
     """
     report = _open(backend, root, table_paths, storage_options).vacuum_table(
         table_name,

@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from cli_inprocess import run_cli
 from deltalake import DeltaTable, write_deltalake
@@ -319,3 +320,31 @@ def test_no_warning_when_every_named_partition_is_there(root):
                      "exchange=sse/trading_date=2024-01-02", "--dry-run")  # fmt: skip
     assert result.exit_code == 0
     assert result.stderr.count("warning:") == 0
+
+
+def test_the_issue_example_with_an_integer_and_a_date_column(tmp_path):
+    location = tmp_path / "trades"
+    for price in (1.0, 2.0, 3.0):
+        rows = pa.table(
+            {
+                "venue": ["NYSE", "NYSE", "ARCA"],
+                "bucket": pa.array([1, 2, 1], pa.int64()),
+                "day": pa.array([dt.date(2024, 1, 2)] * 3, pa.date32()),
+                "price": [price] * 3,
+            }
+        )
+        write_deltalake(str(location), rows, mode="append", partition_by=["venue", "bucket", "day"])
+    inspected = run_cli("inspect", str(location))
+    printed = [line.split()[0] for line in inspected.stdout.splitlines()[1:-1]]
+    assert "venue=NYSE/bucket=1/day=2024-01-02" in printed
+    result = run_cli(
+        "compact", str(location), "--partition", "venue=NYSE/bucket=1/day=2024-01-02",
+        "--min-small-files", "2", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    (only,) = json.loads(result.stdout)["partitions"]
+    assert (only["status"], only["before_file_count"], only["after_file_count"]) == (
+        "compacted",
+        3,
+        1,
+    )
