@@ -35,13 +35,8 @@ from pointline_storage.cli_partitions import (
 from pointline_storage.cli_words import EXIT_ERROR, EXIT_USAGE, exit_status, in_cli_words
 from pointline_storage.demo import DEMO_BACKEND, DEMO_TABLE, PROG_NAME, run_demo
 from pointline_storage.errors import CompactionFailedError, PointlineStorageError
-from pointline_storage.models import (
-    SKIP_NO_FILES,
-    CompactionReport,
-    PartitionKey,
-    TableInspection,
-)
-from pointline_storage.partitions import PartitionSpec
+from pointline_storage.models import SKIP_NO_FILES, CompactionReport, TableInspection
+from pointline_storage.partitions import PartitionKey, PartitionSpec
 from pointline_storage.progress import compact_with_progress
 from pointline_storage.redaction import redact, redact_exception, secret_values
 from pointline_storage.registry import available_backends, find_entry_point, load_factory
