@@ -15,6 +15,7 @@ from deltalake import DeltaTable, write_deltalake
 
 from pointline_storage import load_backend
 from pointline_storage.cli_partitions import parse_partition
+from pointline_storage.cli_words import in_cli_words
 from pointline_storage.sample import order_events
 from pointline_storage.testing.s3 import MotoServer
 
@@ -347,4 +348,13 @@ def test_the_issue_example_with_an_integer_and_a_date_column(tmp_path):
         "compacted",
         3,
         1,
+    )
+
+
+def test_python_names_become_options_but_reasons_stay():
+    assert in_cli_words(
+        "min_small_files must be >= 0, got -1; skipped as below_min_small_files"
+    ) == ("--min-small-files must be >= 0, got -1; skipped as below_min_small_files")
+    assert in_cli_words("set max_spill_size or partitions_per_commit") == (
+        "set --max-spill-size or --partitions-per-commit"
     )
