@@ -82,7 +82,8 @@ class PartitionCompactionResult(_Serialisable):
         skipped_reason: Why the partition was skipped (one of the ``SKIP_*`` constants).
         error: ``"ExceptionType: message"`` when the partition failed.
         status: What happened, see :data:`PartitionStatus`.
-        small_file_count: Files smaller than the target size before the call.
+        small_file_count: Small files before the call: smaller than the target size and
+            able to merge with another file within it (see ``count_small_files``).
         bytes_before: Total size of the partition's files before the call.
         bytes_after: Total size after the call, measured like ``after_file_count``.
         rows_before: Rows before the call (``None`` if the table lacks row statistics).
@@ -387,7 +388,8 @@ class PartitionStats(_Serialisable):
     Attributes:
         partition: The partition, canonically rendered.
         file_count: Data files in the partition.
-        small_file_count: Files smaller than the target size.
+        small_file_count: Small files: smaller than the target size and able to merge
+            with another file within it (see ``count_small_files``).
         total_bytes: Total size of the files.
         total_rows: Total rows (``None`` if the table lacks row statistics).
     """
@@ -427,7 +429,7 @@ class TableInspection(_Serialisable):
     Attributes:
         table_name: The table as the caller named it.
         partition_keys: The table's partition columns, in order.
-        target_file_size_bytes: The size below which a file counts as small.
+        target_file_size_bytes: The target size small files are counted against.
         version: Table version inspected (``None`` if unversioned).
         partitions: Statistics per partition, sorted by partition. With no partitions
             named, every partition of the table; otherwise each named one (a named
