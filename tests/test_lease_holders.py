@@ -68,6 +68,8 @@ def test_a_reused_pid_is_told_apart_by_its_start_time() -> None:
         {"pid_namespace": "pid:[1]"},
         {"pid_namespace": None},
         {"start_time": None},
+        {"pid": 0},
+        {"pid": -1},
     ],
     ids=[
         "other-host",
@@ -76,6 +78,8 @@ def test_a_reused_pid_is_told_apart_by_its_start_time() -> None:
         "other-pid-namespace",
         "no-namespace",
         "no-start-time",
+        "pid-0",
+        "negative-pid",
     ],
 )
 def test_nothing_is_proven_about_a_holder_elsewhere_or_unknown(

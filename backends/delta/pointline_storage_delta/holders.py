@@ -55,6 +55,8 @@ def is_provably_dead(holder: Holder) -> bool:
     ``False`` means "not proven", never "alive": the caller then waits for the lease to
     lapse.
     """
+    if holder.pid <= 0:  # not a process: os.kill would address a process group
+        return False
     here = this_process()
     if None in (holder.boot_id, holder.pid_namespace, holder.start_time, here.start_time):
         return False
