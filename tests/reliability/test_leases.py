@@ -425,6 +425,34 @@ def test_an_invalid_lease_lifetime_is_refused_before_anything_is_written(
     assert not store.fs.exists(f"{store.fs_root}/t/_pointline")
 
 
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("0", "0.0 is not in the range x>0"),
+        ("inf", "--lease-seconds must be positive and finite, got inf"),
+    ],
+    ids=["zero", "infinite"],
+)
+def test_the_compact_command_checks_its_lease_lifetime(
+    local_store: Store, given: str, message: str
+) -> None:
+    """Zero is refused by the option, infinity by the library (so the option reaches it)."""
+    store = local_store
+    write_table(store, "t", files_per_partition=2, partitions=PARTITIONS)
+    version = store.open("t").version()
+    spec = PARTITIONS[0]
+    done = run_cli(
+        store,
+        "compact",
+        f"--partition=exchange={spec['exchange']},day={spec['day']}",
+        f"--lease-seconds={given}",
+    )
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert store.open("t").version() == version
+    assert not store.fs.exists(f"{store.fs_root}/t/_pointline")
+
+
 def test_the_lease_lifetime_is_a_parameter_over_the_variable(
     local_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
