@@ -118,6 +118,8 @@ class CompactionReport(_Serialisable):
         version_after: Table version after the call, other writers' commits included
             (``None`` if unversioned).
         duration_seconds: Wall-clock time of the call.
+        partition_kinds: The :data:`~pointline_storage.ValueKind` of each partition
+            column, in order, as the table defines it; empty if the backend does not say.
     """
 
     table_name: str
@@ -134,12 +136,14 @@ class CompactionReport(_Serialisable):
     version_before: int | None = None
     version_after: int | None = None
     duration_seconds: float = 0.0
+    partition_kinds: tuple[str, ...] = ()
 
     def to_arrow(self) -> pa.Table:
         """Return the per-partition results as a pyarrow table, one row per partition.
 
-        Partition columns come first (typed: dates, integers, booleans, else strings),
-        then every field of :class:`PartitionCompactionResult`. For pandas or polars:
+        Partition columns come first, typed by ``partition_kinds`` (see
+        :mod:`pointline_storage.arrow_tables`), then every field of
+        :class:`PartitionCompactionResult`. For pandas or polars:
         ``report.to_arrow().to_pandas()``, ``polars.from_arrow(report.to_arrow())``.
         """
         from pointline_storage.arrow_tables import compaction_table
@@ -208,6 +212,8 @@ class TableInspection(_Serialisable):
         partitions: Statistics per partition, sorted by partition. With no partitions
             named, every partition of the table; otherwise each named one (a named
             partition with no files appears with zero counts).
+        partition_kinds: The :data:`~pointline_storage.ValueKind` of each partition
+            column, in order, as the table defines it; empty if the backend does not say.
     """
 
     table_name: str
@@ -215,14 +221,15 @@ class TableInspection(_Serialisable):
     target_file_size_bytes: int
     version: int | None
     partitions: tuple[PartitionStats, ...]
+    partition_kinds: tuple[str, ...] = ()
 
     def to_arrow(self) -> pa.Table:
         """Return the statistics as a pyarrow table, one row per partition.
 
-        Partition columns come first (typed: dates, integers, booleans, else strings),
-        then ``file_count``, ``small_file_count``, ``total_bytes`` and ``total_rows``. For
-        pandas or polars: ``inspection.to_arrow().to_pandas()``,
-        ``polars.from_arrow(inspection.to_arrow())``.
+        Partition columns come first, typed by ``partition_kinds`` (see
+        :mod:`pointline_storage.arrow_tables`), then ``file_count``, ``small_file_count``,
+        ``total_bytes`` and ``total_rows``. For pandas or polars:
+        ``inspection.to_arrow().to_pandas()``, ``polars.from_arrow(inspection.to_arrow())``.
         """
         from pointline_storage.arrow_tables import inspection_table
 

@@ -55,6 +55,13 @@ class BackendFixtures:
     #: delete later (as a log-based format does, for older versions to stay readable).
     #: ``False``: compaction deletes them itself, so vacuum never lists them.
     vacuum_removes_superseded_files = True
+    #: Whether partitions of ``timestamp`` and ``timestamp_ntz`` columns can be named
+    #: (by a ``datetime`` or by the value ``inspect_partitions`` shows). ``False``: naming
+    #: one raises ``InvalidPartitionError``.
+    supports_timestamp_partitions = True
+    #: Whether partitions of ``decimal(P,S)`` columns can be named. ``False``: naming one
+    #: raises ``InvalidPartitionError``.
+    supports_decimal_partitions = True
 
     @pytest.fixture
     def make_backend(self) -> Callable[[], Backend]:

@@ -101,6 +101,7 @@ def compact_partitions(
         version_before=snapshot.version,
         version_after=snapshot.table.version(),
         duration_seconds=time.perf_counter() - started,
+        partition_kinds=snapshot.partition_kinds,
     )
     if failure is not None:
         failed = next(result for result in ordered if result.status == "failed")

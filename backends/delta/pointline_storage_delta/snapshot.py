@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -34,7 +35,13 @@ _KINDS: dict[str, ValueKind] = {
     "integer": "integer",
     "long": "integer",
     "boolean": "boolean",
+    # The engine reads a partition filter's timestamp in UTC, and one without offset as
+    # UTC too; a timestamp_ntz filter must carry no offset. The canonical forms are both.
+    "timestamp": "timestamp",
+    "timestamp_ntz": "timestamp_ntz",
 }
+#: ``decimal(P,S)`` is its own kind: the engine's filter needs exactly S decimal places.
+_DECIMAL = re.compile(r"decimal\(\d+,\d+\)")
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,14 @@ class DeltaSnapshot:
     column_types: Mapping[str, str]
     configuration: Mapping[str, str]
 
+    @property
+    def partition_kinds(self) -> tuple[ValueKind, ...]:
+        """The kind of each partition column, in order (``string`` for a type that cannot
+        be named, whose values are shown as text)."""
+        return tuple(
+            _kind(self.column_types[column]) or "string" for column in self.partition_columns
+        )
+
     def render(self, column: str, value: object) -> str:
         """Render a caller's value of a partition column canonically.
 
@@ -55,11 +70,11 @@ class DeltaSnapshot:
                 type cannot be named yet.
         """
         delta_type = self.column_types[column]
-        kind = _KINDS.get(delta_type)
+        kind = _kind(delta_type)
         if kind is None:
             raise ValueError(
                 f"partition columns of type {delta_type} cannot be named yet "
-                f"(supported: {', '.join(sorted(set(_KINDS)))})"
+                f"(supported: {', '.join(sorted(set(_KINDS)))}, decimal)"
             )
         return canonical_value(value, kind)
 
@@ -100,6 +115,10 @@ class DeltaSnapshot:
         if configured is not None and configured.strip().isdigit() and int(configured) > 0:
             return int(configured)
         return ENGINE_DEFAULT_TARGET_FILE_SIZE
+
+
+def _kind(delta_type: str) -> ValueKind | None:
+    return delta_type if _DECIMAL.fullmatch(delta_type) else _KINDS.get(delta_type)
 
 
 @dataclass(frozen=True)

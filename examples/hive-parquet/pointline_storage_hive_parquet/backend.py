@@ -112,6 +112,7 @@ class HiveParquetBackend:
             target_file_size_bytes=target,
             version=None,
             partitions=stats,
+            partition_kinds=tuple(table.kinds[column] for column in table.partition_columns),
         )
 
     @hookimpl
