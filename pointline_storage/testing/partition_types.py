@@ -134,7 +134,10 @@ class AbstractPartitionTypeTests:
         table = inspection.to_arrow()
         assert table.schema.field("price").type == arrow_type
         assert pc.sum(table["price"]).as_py() == 2 * sum(_PRICES[:3])
-        named: list[dict[str, object]] = [{"venue": "a", "price": "1.5"}, {"venue": "b", "price": decimal.Decimal(2)}]
+        named: list[dict[str, object]] = [
+            {"venue": "a", "price": "1.5"},
+            {"venue": "b", "price": decimal.Decimal(2)},
+        ]
         report = backend.compact_partitions("priced", partitions=named, min_small_files=2)
         assert_report_consistent(report)
         compacted = {_key("a", "price", "1.50"), _key("b", "price", "2.00")}
