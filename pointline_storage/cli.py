@@ -25,6 +25,7 @@ from pointline_storage.backend import (
     Backend,
     load_backend,
 )
+from pointline_storage.cli_all_partitions import check_all_partitions, nothing_needs_compaction
 from pointline_storage.demo import DEMO_TABLE, PROG_NAME, run_demo
 from pointline_storage.errors import CompactionFailedError, PointlineStorageError
 from pointline_storage.partitions import PartitionSpec
@@ -249,6 +250,12 @@ def inspect(
     metavar="N",
     help="Skip a partition with fewer small files than this.",
 )
+@click.option(
+    "--all-partitions",
+    is_flag=True,
+    help="Compact every partition with at least --min-small-files small files that can be "
+    "merged, and report only those (not with --partition or --target-file-size).",
+)
 @click.option("--dry-run", is_flag=True, help="Plan and report only; write nothing.")
 @click.option(
     "--stop-on-error",
@@ -297,6 +304,7 @@ def compact(
     partitions: tuple[PartitionSpec, ...],
     target_file_size: int | None,
     min_small_files: int,
+    all_partitions: bool,
     dry_run: bool,
     stop_on_error: bool,
     partitions_per_commit: int,
@@ -317,11 +325,27 @@ def compact(
       2  a usage error
       3  some partitions failed; the others were compacted (see the report)
     """
-    if not partitions:
+    if all_partitions:
+        check_all_partitions(ctx, partitions=partitions, target_file_size=target_file_size)
+    elif not partitions:
         raise click.UsageError(
-            "name at least one partition with --partition col=value[,col=value...]", ctx=ctx
+            "name at least one partition with --partition col=value[,col=value...], "
+            "or pass --all-partitions",
+            ctx=ctx,
         )
     opened = _open(backend, root, table_paths, storage_options)
+    if all_partitions:
+        inspection = opened.inspect_partitions(table_name)
+        partitions = inspection.needing_compaction(min_small_files=min_small_files)
+        if not partitions:
+            report = nothing_needs_compaction(inspection, min_small_files, dry_run)
+            _emit(report, as_json, cli_render.render_compaction)
+            click.echo(
+                f"no partition of {table_name!r} has {min_small_files} or more small files "
+                "that can be merged: nothing to compact",
+                err=True,
+            )
+            return
     try:
         report = compact_with_progress(
             opened,

@@ -191,6 +191,9 @@ class PartitionStats(_Serialisable):
         small_file_count: Files smaller than the target size.
         total_bytes: Total size of the files.
         total_rows: Total rows (``None`` if the table lacks row statistics).
+        mergeable: Whether a compaction would rewrite any of its small files: two of them
+            fit together within the target size (what the planner requires besides
+            ``min_small_files``). ``None`` if the backend does not say.
     """
 
     partition: PartitionKey
@@ -198,6 +201,7 @@ class PartitionStats(_Serialisable):
     small_file_count: int
     total_bytes: int
     total_rows: int | None
+    mergeable: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -228,12 +232,43 @@ class TableInspection(_Serialisable):
 
         Partition columns come first, typed by ``partition_kinds`` (see
         :mod:`pointline_storage.arrow_tables`), then ``file_count``, ``small_file_count``,
-        ``total_bytes`` and ``total_rows``. For pandas or polars:
+        ``total_bytes``, ``total_rows`` and ``mergeable``. For pandas or polars:
         ``inspection.to_arrow().to_pandas()``, ``polars.from_arrow(inspection.to_arrow())``.
         """
         from pointline_storage.arrow_tables import inspection_table
 
         return inspection_table(self)
+
+    def needing_compaction(self, *, min_small_files: int = 8) -> tuple[dict[str, str | None], ...]:
+        """The partitions a compaction with ``min_small_files`` would compact, sorted.
+
+        Those with at least ``min_small_files`` small files, two of which fit together
+        within the target (``mergeable``; where the backend does not say, at least two
+        small files). Each is a mapping ``compact_partitions`` takes (``None`` for a null
+        value)::
+
+            inspection = backend.inspect_partitions("orders")
+            backend.compact_partitions("orders", partitions=inspection.needing_compaction())
+
+        The default is ``compact_partitions``'s. The selection uses this inspection's
+        target size: compact with the same (the table's) target.
+
+        Raises:
+            InvalidOptionError: ``min_small_files`` is not an integer >= 0.
+        """
+        from pointline_storage.errors import InvalidOptionError
+        from pointline_storage.partitions import NULL_VALUE
+
+        if isinstance(min_small_files, bool) or not isinstance(min_small_files, int):
+            raise InvalidOptionError(f"min_small_files must be an integer, got {min_small_files!r}")
+        if min_small_files < 0:
+            raise InvalidOptionError(f"min_small_files must be >= 0, got {min_small_files}")
+        return tuple(
+            {column: None if value == NULL_VALUE else value for column, value in stats.partition}
+            for stats in self.partitions
+            if stats.small_file_count >= min_small_files
+            and (stats.mergeable if stats.mergeable is not None else stats.small_file_count >= 2)
+        )
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import json
 import pickle
 
 import pytest
 
 from pointline_storage import (
+    Backend,
     BackendInfo,
     CompactionFailedError,
     CompactionReport,
+    InvalidOptionError,
     PartitionCompactionResult,
     PartitionStats,
     TableInspection,
@@ -188,6 +191,7 @@ def test_inspection_to_dict_nests_partition_stats() -> None:
             "small_file_count": 2,
             "total_bytes": 3000,
             "total_rows": None,
+            "mergeable": None,
         }
     ]
 
@@ -236,3 +240,42 @@ def test_compaction_failed_error_keeps_its_report_through_pickle_and_copy() -> N
         assert type(clone) is CompactionFailedError
         assert str(clone) == "partition exchange=sse failed"
         assert clone.report == report
+
+
+def test_needing_compaction_lists_what_the_planner_would_compact() -> None:
+    def stats(day: str, small: int, mergeable: bool | None) -> PartitionStats:
+        return PartitionStats(
+            (("exchange", "sse"), ("day", day)), small + 1, small, 1, 1, mergeable
+        )
+
+    inspection = dataclasses.replace(
+        _inspection(),
+        partition_keys=("exchange", "day"),
+        partitions=(
+            stats("2024-01-01", 8, True),
+            stats("2024-01-02", 9, False),  # small, but no two fit together
+            stats("2024-01-03", 7, True),
+            stats("null", 8, True),
+            stats("2024-01-05", 8, None),  # the backend does not say: the count decides
+            stats("2024-01-06", 1, None),
+        ),
+    )
+    assert inspection.needing_compaction() == (
+        {"exchange": "sse", "day": "2024-01-01"},
+        {"exchange": "sse", "day": None},
+        {"exchange": "sse", "day": "2024-01-05"},
+    )
+    assert len(inspection.needing_compaction(min_small_files=7)) == 4
+    assert len(inspection.needing_compaction(min_small_files=0)) == 4
+    assert inspection.needing_compaction(min_small_files=10) == ()
+    # The default is compact_partitions's.
+    assert (
+        inspect.signature(TableInspection.needing_compaction).parameters["min_small_files"].default
+        == inspect.signature(Backend.compact_partitions).parameters["min_small_files"].default
+    )
+
+
+@pytest.mark.parametrize("bad", [-1, "8", True, 2.0])
+def test_needing_compaction_refuses_a_bad_threshold(bad: object) -> None:
+    with pytest.raises(InvalidOptionError, match="min_small_files"):
+        _inspection().needing_compaction(min_small_files=bad)  # type: ignore[arg-type]

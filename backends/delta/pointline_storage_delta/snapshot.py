@@ -211,16 +211,17 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
                 f"and the string {NULL_VALUE!r}; such tables are not supported yet"
             )
         complete_rows = row["num_records_count"] == row["size_bytes_count"]
+        sizes = [size for size in row["small_size_list"] if size is not None]
+        if len(sizes) >= 2 and sum(heapq.nsmallest(2, sizes)) <= target_size:
+            mergeable.add(partition)
         stats[partition] = PartitionStats(
             partition=partition,
             file_count=row["size_bytes_count"],
             small_file_count=row["small_sum"] or 0,
             total_bytes=row["size_bytes_sum"] or 0,
             total_rows=(row["num_records_sum"] or 0) if complete_rows else None,
+            mergeable=partition in mergeable,
         )
-        sizes = [size for size in row["small_size_list"] if size is not None]
-        if len(sizes) >= 2 and sum(heapq.nsmallest(2, sizes)) <= target_size:
-            mergeable.add(partition)
     return PartitionScan(stats=stats, mergeable=frozenset(mergeable), files=paths)
 
 
