@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -335,10 +336,11 @@ def compact(
         )
     opened = _open(backend, root, table_paths, storage_options)
     if all_partitions:
+        started = time.perf_counter()
         inspection = opened.inspect_partitions(table_name)
         partitions = inspection.needing_compaction(min_small_files=min_small_files)
         if not partitions:
-            report = nothing_needs_compaction(inspection, min_small_files, dry_run)
+            report = nothing_needs_compaction(inspection, min_small_files, dry_run, started=started)
             _emit(report, as_json, cli_render.render_compaction)
             click.echo(
                 f"no partition of {table_name!r} has {min_small_files} or more small files "

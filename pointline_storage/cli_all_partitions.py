@@ -36,21 +36,17 @@ def check_all_partitions(
 
 
 def nothing_needs_compaction(
-    inspection: TableInspection, min_small_files: int, dry_run: bool
+    inspection: TableInspection, min_small_files: int, dry_run: bool, *, started: float
 ) -> CompactionReport:
     """The report of a compaction that found no partition needing it: nothing was named."""
-    return CompactionReport(
+    return CompactionReport.from_results(
+        (),
         table_name=inspection.table_name,
         partition_keys=inspection.partition_keys,
-        planned_partitions=0,
-        attempted_partitions=0,
-        succeeded_partitions=0,
-        skipped_partitions=0,
-        failed_partitions=0,
-        partitions=(),
         dry_run=dry_run,
         target_file_size_bytes=inspection.target_file_size_bytes,
         min_small_files=min_small_files,
+        started=started,
         version_before=inspection.version,
         version_after=inspection.version,
         partition_kinds=inspection.partition_kinds,

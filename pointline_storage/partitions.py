@@ -12,7 +12,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from pointline_storage.errors import InvalidPartitionError
-from pointline_storage.models import PartitionKey
+
+#: A partition: ``(column, value)`` pairs in the table's partition-column order, values
+#: rendered canonically (dates as ``YYYY-MM-DD``, booleans as ``true``/``false``).
+PartitionKey = tuple[tuple[str, str], ...]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DECIMAL_INTEGER = re.compile(r"[+-]?\d+")
@@ -33,6 +36,11 @@ ValueKind = str
 
 #: How a null partition value is rendered for display.
 NULL_VALUE = "null"
+
+
+def format_partition(partition: PartitionKey) -> str:
+    """Render a partition as ``col=value/col=value`` for display."""
+    return "/".join(f"{key}={value}" for key, value in partition) or "<unpartitioned>"
 
 
 def canonical_value(value: object, kind: ValueKind) -> str:

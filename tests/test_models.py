@@ -25,8 +25,8 @@ from pointline_storage.models import (
     SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_NO_FILES,
     SKIP_NOTHING_TO_COMPACT,
-    format_partition,
 )
+from pointline_storage.partitions import format_partition
 
 PARTITION = (("exchange", "sse"), ("trading_date", "2024-01-02"))
 
@@ -255,15 +255,15 @@ def test_needing_compaction_lists_what_the_planner_would_compact() -> None:
             stats("2024-01-01", 8, True),
             stats("2024-01-02", 9, False),  # small, but no two fit together
             stats("2024-01-03", 7, True),
-            stats("null", 8, True),
             stats("2024-01-05", 8, None),  # the backend does not say: the count decides
             stats("2024-01-06", 1, None),
+            stats("null", 8, True),
         ),
     )
     assert inspection.needing_compaction() == (
         {"exchange": "sse", "day": "2024-01-01"},
-        {"exchange": "sse", "day": None},
         {"exchange": "sse", "day": "2024-01-05"},
+        {"exchange": "sse", "day": None},
     )
     assert len(inspection.needing_compaction(min_small_files=7)) == 4
     assert len(inspection.needing_compaction(min_small_files=0)) == 4

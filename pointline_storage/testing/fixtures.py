@@ -62,6 +62,9 @@ class BackendFixtures:
     #: Whether partitions of ``decimal(P,S)`` columns can be named. ``False``: naming one
     #: raises ``InvalidPartitionError``.
     supports_decimal_partitions = True
+    #: Whether ``compact_partitions`` takes ``partitions_per_commit`` (a format that
+    #: commits at all). ``False``: the facade must refuse a value for it.
+    supports_partitions_per_commit = True
 
     @pytest.fixture
     def make_backend(self) -> Callable[[], Backend]:

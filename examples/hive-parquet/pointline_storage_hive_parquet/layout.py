@@ -76,6 +76,11 @@ class HiveTable:
         """The fsspec filesystem holding the table."""
         return self.location.fs
 
+    @property
+    def partition_kinds(self) -> tuple[ValueKind, ...]:
+        """The kind of each partition column, in order (for reports)."""
+        return tuple(self.kinds[column] for column in self.partition_columns)
+
     def render(self, column: str, value: object) -> str:
         """Render a caller's value canonically for ``column`` (for ``normalize_partitions``)."""
         return canonical_value(value, self.kinds[column])

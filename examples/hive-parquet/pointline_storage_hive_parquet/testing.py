@@ -40,6 +40,7 @@ class HiveParquetFixtures(BackendFixtures):
     # Directory names carry no type: timestamps and decimals are read as strings.
     supports_timestamp_partitions = False
     supports_decimal_partitions = False
+    supports_partitions_per_commit = False
 
     @pytest.fixture
     def root_url(self, tmp_path: Path) -> str:
