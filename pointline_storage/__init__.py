@@ -38,7 +38,8 @@ Writing a backend (see CONTRIBUTING.md and the conformance suite
     ``CompactionReport.from_results`` (which derives the counters) and raise
     ``report.failure()``; a caller names a partition with a
     ``PartitionSpec`` (column -> value), which ``normalize_partitions`` checks against the
-    table's columns, rendering values with ``canonical_value`` by ``ValueKind``;
+    table's columns, rendering values with ``canonical_value`` by ``ValueKind`` (a format
+    without column types guesses them with ``infer_kind``);
     ``render_stored_value`` renders values read from storage the same way;
     ``resolve_table_location`` (with ``validate_table_name``) turns a table name into a
     ``TableLocation``. ``secret_values`` picks the secrets out of storage options and
@@ -93,6 +94,7 @@ from pointline_storage.partitions import (
     ValueKind,
     canonical_value,
     format_partition,
+    infer_kind,
     normalize_partitions,
     render_stored_value,
 )
@@ -139,6 +141,7 @@ __all__ = [
     "canonical_value",
     "format_partition",
     "hookimpl",
+    "infer_kind",
     "load_backend",
     "normalize_partitions",
     "redact",

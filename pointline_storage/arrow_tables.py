@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from pointline_storage.partitions import NULL_VALUE, ValueKind, canonical_value
+from pointline_storage.partitions import NULL_VALUE, ValueKind, infer_kind
 
 if TYPE_CHECKING:
     from pointline_storage.models import (
@@ -113,7 +113,7 @@ def _with_partitions(
     arrays = []
     for index, column in enumerate(columns):
         values = [dict(row.partition)[column] for row in rows]
-        kind = kinds[index] if kinds else _inferred_kind(values)
+        kind = kinds[index] if kinds else infer_kind(values, _INFERRED)
         arrays.append(_typed(values, kind))
     arrays += [pa.array([getattr(row, f.name) for row in rows], type=f.type) for f in schema]
     return pa.Table.from_arrays(arrays, names=[*columns, *schema.names])
@@ -139,18 +139,3 @@ def _parser(kind: ValueKind) -> Callable[[str], object]:
         # Canonical values are YYYY-MM-DD HH:MM:SS[.ffffff][+00:00], which 3.10 parses.
         return dt.datetime.fromisoformat
     return decimal.Decimal
-
-
-def _inferred_kind(values: list[str]) -> ValueKind:
-    present = [value for value in values if value != NULL_VALUE]
-    for kind in _INFERRED:
-        if present and all(_is_canonical(value, kind) for value in present):
-            return kind
-    return "string"
-
-
-def _is_canonical(value: str, kind: ValueKind) -> bool:
-    try:
-        return canonical_value(value, kind) == value
-    except ValueError:
-        return False

@@ -413,6 +413,21 @@ class PartitionStats(_Serialisable):
         """The statistics of a partition that holds no file."""
         return cls(partition, 0, 0, 0, 0)
 
+    def skip_reason(self, *, min_small_files: int) -> str | None:
+        """Why a compaction with ``min_small_files`` skips this partition (a ``SKIP_*``
+        constant), or ``None`` if it compacts it.
+
+        No files; fewer small files than ``min_small_files``; or no two small files that
+        fit together (``mergeable`` false; where the backend does not say, fewer than two
+        small files).
+        """
+        if not self.file_count:
+            return SKIP_NO_FILES
+        if self.small_file_count < min_small_files:
+            return SKIP_BELOW_MIN_SMALL_FILES
+        mergeable = self.mergeable if self.mergeable is not None else self.small_file_count >= 2
+        return None if mergeable else SKIP_NOTHING_TO_COMPACT
+
 
 @dataclass(frozen=True)
 class TableInspection(_Serialisable):
@@ -460,8 +475,8 @@ class TableInspection(_Serialisable):
         """The partitions a compaction with ``min_small_files`` would compact, sorted.
 
         Those with at least ``min_small_files`` small files, two of which fit together
-        within the target (``mergeable``; where the backend does not say, at least two
-        small files). Each is a mapping ``compact_partitions`` takes (``None`` for a null
+        within the target: every partition whose :meth:`PartitionStats.skip_reason` is
+        ``None``. Each is a mapping ``compact_partitions`` takes (``None`` for a null
         value)::
 
             inspection = backend.inspect_partitions("orders")
@@ -480,8 +495,7 @@ class TableInspection(_Serialisable):
         return tuple(
             {column: None if value == NULL_VALUE else value for column, value in stats.partition}
             for stats in self.partitions
-            if stats.small_file_count >= min_small_files
-            and (stats.mergeable if stats.mergeable is not None else stats.small_file_count >= 2)
+            if stats.skip_reason(min_small_files=min_small_files) is None
         )
 
 

@@ -99,6 +99,29 @@ def render_stored_value(value: object) -> str:
     return str(value)
 
 
+def infer_kind(
+    values: Iterable[str | None], kinds: Sequence[ValueKind] = ("date", "integer")
+) -> ValueKind:
+    """The first of ``kinds`` in which every value is canonical, else ``string``.
+
+    Types a partition column from its values alone, as Spark's partition inference does
+    for Hive directories (by default dates, then integers). Nulls (``None`` or
+    :data:`NULL_VALUE`) are left out; ``01`` is no canonical integer, so it stays a string.
+    """
+    present = [value for value in values if value is not None and value != NULL_VALUE]
+    for kind in kinds:
+        if present and all(_is_canonical(value, kind) for value in present):
+            return kind
+    return "string"
+
+
+def _is_canonical(value: str, kind: ValueKind) -> bool:
+    try:
+        return canonical_value(value, kind) == value
+    except ValueError:
+        return False
+
+
 def _string(value: object) -> str:
     if isinstance(value, str):
         return value

@@ -279,3 +279,20 @@ def test_needing_compaction_lists_what_the_planner_would_compact() -> None:
 def test_needing_compaction_refuses_a_bad_threshold(bad: object) -> None:
     with pytest.raises(InvalidOptionError, match="min_small_files"):
         _inspection().needing_compaction(min_small_files=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("stats", "minimum", "reason"),
+    [
+        (PartitionStats.empty(PARTITION), 0, "no_files"),
+        (PartitionStats(PARTITION, 9, 7, 1, 1, True), 8, "below_min_small_files"),
+        (PartitionStats(PARTITION, 9, 8, 1, 1, False), 8, "nothing_to_compact"),
+        (PartitionStats(PARTITION, 9, 8, 1, 1, True), 8, None),
+        (PartitionStats(PARTITION, 3, 1, 1, 1, None), 0, "nothing_to_compact"),
+        (PartitionStats(PARTITION, 3, 2, 1, 1, None), 0, None),
+    ],
+)
+def test_skip_reason_is_the_planners(
+    stats: PartitionStats, minimum: int, reason: str | None
+) -> None:
+    assert stats.skip_reason(min_small_files=minimum) == reason

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 import pytest
 
 from pointline_storage import InvalidPartitionError, canonical_value, normalize_partitions
-from pointline_storage.partitions import ValueKind, render_stored_value
+from pointline_storage.partitions import ValueKind, infer_kind, render_stored_value
 
 
 def _render(kinds: Mapping[str, ValueKind]) -> Callable[[str, object], str]:
@@ -313,3 +313,21 @@ def test_only_the_iso_calendar_date_form_is_a_date(text: str) -> None:
 def test_integers_are_plain_decimal(text: str) -> None:
     with pytest.raises(ValueError, match="expected an integer"):
         canonical_value(text, "integer")
+
+
+@pytest.mark.parametrize(
+    ("values", "kinds", "expected"),
+    [
+        (["2024-01-02", None, "null"], ("date", "integer"), "date"),
+        (["7", "-3"], ("date", "integer"), "integer"),
+        (["7", "01"], ("date", "integer"), "string"),  # 01 is no canonical integer
+        (["2024-01-02", "7"], ("date", "integer"), "string"),
+        ([None, "null"], ("date", "integer"), "string"),  # nothing to tell from
+        ([], ("date", "integer"), "string"),
+        (["true"], ("date", "integer"), "string"),
+        (["true"], ("integer", "boolean"), "boolean"),
+        (["2024-01-02 13:00:00+00:00"], ("timestamp_ntz", "timestamp"), "timestamp"),
+    ],
+)
+def test_infer_kind(values: list[str | None], kinds: tuple[str, ...], expected: str) -> None:
+    assert infer_kind(values, kinds) == expected

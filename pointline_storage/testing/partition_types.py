@@ -16,7 +16,7 @@ import pytest
 
 from pointline_storage import Backend, InvalidPartitionError, PartitionKey
 from pointline_storage.testing.checks import assert_report_consistent
-from pointline_storage.testing.fixtures import DataFiles, ReadRows, sorted_rows
+from pointline_storage.testing.fixtures import DataFiles, ReadRows, WriteTable, sorted_rows
 
 _FILES_PER_PARTITION = 3
 _ROWS_PER_FILE = 2
@@ -56,14 +56,16 @@ class AbstractPartitionTypeTests:
 
     @pytest.mark.parametrize("zone", ["UTC", None], ids=["timestamp", "timestamp_ntz"])
     def test_hourly_partitions_are_named_by_datetime_or_by_what_inspect_prints(
-        self, backend: Backend, data_files: DataFiles, read_rows: ReadRows, zone: str | None
+        self,
+        backend: Backend,
+        write_table: WriteTable,
+        data_files: DataFiles,
+        read_rows: ReadRows,
+        zone: str | None,
     ) -> None:
         arrow_type = pa.timestamp("us", tz=zone)
-        backend.write_sample_table(
-            "hourly",
-            rows=_rows("hour", pa.array(_HOURS, arrow_type)),
-            partition_by=("venue", "hour"),
-            rows_per_file=_ROWS_PER_FILE,
+        write_table(
+            "hourly", _rows("hour", pa.array(_HOURS, arrow_type)), ("venue", "hour"), _ROWS_PER_FILE
         )
         before, rows = data_files("hourly"), sorted_rows(read_rows("hourly"))
         if not self.supports_timestamp_partitions:
@@ -109,14 +111,14 @@ class AbstractPartitionTypeTests:
                 backend.inspect_partitions("hourly", [{"venue": "a", "hour": shown[0] + "+00:00"}])
 
     def test_decimal_partitions_are_named_by_their_value(
-        self, backend: Backend, data_files: DataFiles, read_rows: ReadRows
+        self, backend: Backend, write_table: WriteTable, data_files: DataFiles, read_rows: ReadRows
     ) -> None:
         arrow_type = pa.decimal128(10, 2)
-        backend.write_sample_table(
+        write_table(
             "priced",
-            rows=_rows("price", pa.array(_PRICES, arrow_type)),
-            partition_by=("venue", "price"),
-            rows_per_file=_ROWS_PER_FILE,
+            _rows("price", pa.array(_PRICES, arrow_type)),
+            ("venue", "price"),
+            _ROWS_PER_FILE,
         )
         before, rows = data_files("priced"), sorted_rows(read_rows("priced"))
         if not self.supports_decimal_partitions:

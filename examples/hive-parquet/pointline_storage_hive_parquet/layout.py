@@ -24,6 +24,7 @@ from pointline_storage import (
     TableNotFoundError,
     ValueKind,
     canonical_value,
+    infer_kind,
     render_stored_value,
 )
 
@@ -161,7 +162,7 @@ def open_table(location: TableLocation, table_name: str) -> HiveTable:
         raw.setdefault(values, []).append(data_file)
         raw_dirs[values] = path.rsplit("/", 1)[0]
     columns = columns or ()
-    kinds = {column: _infer_kind([values[i] for values in raw]) for i, column in enumerate(columns)}
+    kinds = {column: infer_kind(values[i] for values in raw) for i, column in enumerate(columns)}
     files: dict[PartitionKey, tuple[DataFile, ...]] = {}
     directories: dict[PartitionKey, str] = {}
     for values, group in raw.items():
@@ -195,20 +196,3 @@ def _parse_directories(
         names.append(urllib.parse.unquote(name))
         values.append(None if value == HIVE_NULL else urllib.parse.unquote(value))
     return tuple(names), tuple(values)
-
-
-def _infer_kind(values: list[str | None]) -> ValueKind:
-    """Type a column from its values, as Spark's partition inference does for dates and
-    integers; a value whose canonical form differs (``01``) keeps the column a string."""
-    present = [value for value in values if value is not None]
-    for kind in ("date", "integer"):
-        if present and all(_canonical_or_none(value, kind) == value for value in present):
-            return kind
-    return "string"
-
-
-def _canonical_or_none(value: str, kind: ValueKind) -> str | None:
-    try:
-        return canonical_value(value, kind)
-    except ValueError:
-        return None
