@@ -69,6 +69,13 @@ def _untimed(text: str) -> str:
     return re.sub(r"in [\d.]+s", "in ...s", text)
 
 
+def test_the_tutorial_says_how_long_the_backend_is() -> None:
+    (backend,) = (b["body"] for b in FILES.finditer(GUIDE) if b["path"].endswith("minimal.py"))
+    claimed = re.search(r"The backend is (\d+) lines", GUIDE)
+    assert claimed
+    assert int(claimed[1]) == len(backend.splitlines())
+
+
 def test_the_tutorial_links_files_that_exist() -> None:
     links = re.findall(r"\]\(((?:examples|pointline_storage)/[^)#]+)\)", GUIDE)
     assert links
