@@ -41,6 +41,8 @@ Writing a backend (see CONTRIBUTING.md and the conformance suite
     table's columns, rendering values with ``canonical_value`` by ``ValueKind`` (a format
     without column types guesses them with ``infer_kind``);
     ``render_stored_value`` renders values read from storage the same way;
+    ``count_small_files`` counts a partition's small files (those a compaction could
+    merge: below the target and fitting with another file within it);
     ``resolve_table_location`` (with ``validate_table_name``) turns a table name into a
     ``TableLocation``. ``secret_values`` picks the secrets out of storage options and
     ``redact`` masks them in any message.
@@ -100,6 +102,7 @@ from pointline_storage.partitions import (
 )
 from pointline_storage.redaction import redact, secret_values
 from pointline_storage.registry import ENTRY_POINT_GROUP, available_backends
+from pointline_storage.small_files import count_small_files
 from pointline_storage.trace import TraceObserver
 
 __all__ = [
@@ -139,6 +142,7 @@ __all__ = [
     "ValueKind",
     "available_backends",
     "canonical_value",
+    "count_small_files",
     "format_partition",
     "hookimpl",
     "infer_kind",

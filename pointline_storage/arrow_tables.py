@@ -37,7 +37,6 @@ INSPECTION_SCHEMA = pa.schema(
         ("small_file_count", pa.int64()),
         ("total_bytes", pa.int64()),
         ("total_rows", pa.int64()),
-        ("mergeable", pa.bool_()),
     ]
 )
 

@@ -82,7 +82,8 @@ class PartitionCompactionResult(_Serialisable):
         skipped_reason: Why the partition was skipped (one of the ``SKIP_*`` constants).
         error: ``"ExceptionType: message"`` when the partition failed.
         status: What happened, see :data:`PartitionStatus`.
-        small_file_count: Files smaller than the target size before the call.
+        small_file_count: Small files before the call: smaller than the target size and
+            able to merge with another file within it (see ``count_small_files``).
         bytes_before: Total size of the partition's files before the call.
         bytes_after: Total size after the call, measured like ``after_file_count``.
         rows_before: Rows before the call (``None`` if the table lacks row statistics).
@@ -393,12 +394,10 @@ class PartitionStats(_Serialisable):
     Attributes:
         partition: The partition, canonically rendered.
         file_count: Data files in the partition.
-        small_file_count: Files smaller than the target size.
+        small_file_count: Small files: smaller than the target size and able to merge
+            with another file within it (see ``count_small_files``).
         total_bytes: Total size of the files.
         total_rows: Total rows (``None`` if the table lacks row statistics).
-        mergeable: Whether a compaction would rewrite any of its small files: two of them
-            fit together within the target size (what the planner requires besides
-            ``min_small_files``). ``None`` if the backend does not say.
     """
 
     partition: PartitionKey
@@ -406,27 +405,27 @@ class PartitionStats(_Serialisable):
     small_file_count: int
     total_bytes: int
     total_rows: int | None
-    mergeable: bool | None = None
 
     @classmethod
     def empty(cls, partition: PartitionKey) -> PartitionStats:
         """The statistics of a partition that holds no file."""
         return cls(partition, 0, 0, 0, 0)
 
-    def skip_reason(self, *, min_small_files: int) -> str | None:
-        """Why a compaction with ``min_small_files`` skips this partition (a ``SKIP_*``
-        constant), or ``None`` if it compacts it.
+    def skip_reason(self, *, min_small_files: int, can_merge: bool) -> str | None:
+        """Why a compaction skips this partition, or ``None`` if it is to be compacted.
 
-        No files; fewer small files than ``min_small_files``; or no two small files that
-        fit together (``mergeable`` false; where the backend does not say, fewer than two
-        small files).
+        Args:
+            min_small_files: The caller's threshold.
+            can_merge: Whether the engine would rewrite anything (e.g. two small files fit
+                together within the target).
         """
-        if not self.file_count:
+        if self.file_count == 0:
             return SKIP_NO_FILES
         if self.small_file_count < min_small_files:
             return SKIP_BELOW_MIN_SMALL_FILES
-        mergeable = self.mergeable if self.mergeable is not None else self.small_file_count >= 2
-        return None if mergeable else SKIP_NOTHING_TO_COMPACT
+        if not can_merge:
+            return SKIP_NOTHING_TO_COMPACT
+        return None
 
 
 @dataclass(frozen=True)
@@ -436,7 +435,7 @@ class TableInspection(_Serialisable):
     Attributes:
         table_name: The table as the caller named it.
         partition_keys: The table's partition columns, in order.
-        target_file_size_bytes: The size below which a file counts as small.
+        target_file_size_bytes: The target size small files are counted against.
         version: Table version inspected (``None`` if unversioned).
         partitions: Statistics per partition, sorted by partition. With no partitions
             named, every partition of the table; otherwise each named one (a named
@@ -464,7 +463,7 @@ class TableInspection(_Serialisable):
 
         Partition columns come first, typed by ``partition_kinds`` (see
         :mod:`pointline_storage.arrow_tables`), then ``file_count``, ``small_file_count``,
-        ``total_bytes``, ``total_rows`` and ``mergeable``. For pandas or polars:
+        ``total_bytes`` and ``total_rows``. For pandas or polars:
         ``inspection.to_arrow().to_pandas()``, ``polars.from_arrow(inspection.to_arrow())``.
         """
         from pointline_storage.arrow_tables import inspection_table
@@ -474,10 +473,10 @@ class TableInspection(_Serialisable):
     def needing_compaction(self, *, min_small_files: int = 8) -> tuple[dict[str, str | None], ...]:
         """The partitions a compaction with ``min_small_files`` would compact, sorted.
 
-        Those with at least ``min_small_files`` small files, two of which fit together
-        within the target: every partition whose :meth:`PartitionStats.skip_reason` is
-        ``None``. Each is a mapping ``compact_partitions`` takes (``None`` for a null
-        value)::
+        Those with at least ``min_small_files`` small files, and at least two: a small file
+        is one that fits together with another within the target (``count_small_files``),
+        so two of them is what a compaction needs to rewrite anything. Each is a mapping
+        ``compact_partitions`` takes (``None`` for a null value)::
 
             inspection = backend.inspect_partitions("orders")
             backend.compact_partitions("orders", partitions=inspection.needing_compaction())
@@ -495,7 +494,10 @@ class TableInspection(_Serialisable):
         return tuple(
             {column: None if value == NULL_VALUE else value for column, value in stats.partition}
             for stats in self.partitions
-            if stats.skip_reason(min_small_files=min_small_files) is None
+            if stats.skip_reason(
+                min_small_files=min_small_files, can_merge=stats.small_file_count >= 2
+            )
+            is None
         )
 
 

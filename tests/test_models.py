@@ -191,7 +191,6 @@ def test_inspection_to_dict_nests_partition_stats() -> None:
             "small_file_count": 2,
             "total_bytes": 3000,
             "total_rows": None,
-            "mergeable": None,
         }
     ]
 
@@ -243,30 +242,25 @@ def test_compaction_failed_error_keeps_its_report_through_pickle_and_copy() -> N
 
 
 def test_needing_compaction_lists_what_the_planner_would_compact() -> None:
-    def stats(day: str, small: int, mergeable: bool | None) -> PartitionStats:
-        return PartitionStats(
-            (("exchange", "sse"), ("day", day)), small + 1, small, 1, 1, mergeable
-        )
+    def stats(day: str, small: int) -> PartitionStats:
+        return PartitionStats((("exchange", "sse"), ("day", day)), small + 1, small, 1, 1)
 
     inspection = dataclasses.replace(
         _inspection(),
         partition_keys=("exchange", "day"),
         partitions=(
-            stats("2024-01-01", 8, True),
-            stats("2024-01-02", 9, False),  # small, but no two fit together
-            stats("2024-01-03", 7, True),
-            stats("2024-01-05", 8, None),  # the backend does not say: the count decides
-            stats("2024-01-06", 1, None),
-            stats("null", 8, True),
+            stats("2024-01-01", 8),
+            stats("2024-01-02", 0),  # files below the target, but no two fit together
+            stats("2024-01-03", 7),
+            stats("null", 8),
         ),
     )
     assert inspection.needing_compaction() == (
         {"exchange": "sse", "day": "2024-01-01"},
-        {"exchange": "sse", "day": "2024-01-05"},
         {"exchange": "sse", "day": None},
     )
-    assert len(inspection.needing_compaction(min_small_files=7)) == 4
-    assert len(inspection.needing_compaction(min_small_files=0)) == 4
+    assert len(inspection.needing_compaction(min_small_files=7)) == 3
+    assert len(inspection.needing_compaction(min_small_files=0)) == 3
     assert inspection.needing_compaction(min_small_files=10) == ()
     # The default is compact_partitions's.
     assert (
@@ -279,20 +273,3 @@ def test_needing_compaction_lists_what_the_planner_would_compact() -> None:
 def test_needing_compaction_refuses_a_bad_threshold(bad: object) -> None:
     with pytest.raises(InvalidOptionError, match="min_small_files"):
         _inspection().needing_compaction(min_small_files=bad)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("stats", "minimum", "reason"),
-    [
-        (PartitionStats.empty(PARTITION), 0, "no_files"),
-        (PartitionStats(PARTITION, 9, 7, 1, 1, True), 8, "below_min_small_files"),
-        (PartitionStats(PARTITION, 9, 8, 1, 1, False), 8, "nothing_to_compact"),
-        (PartitionStats(PARTITION, 9, 8, 1, 1, True), 8, None),
-        (PartitionStats(PARTITION, 3, 1, 1, 1, None), 0, "nothing_to_compact"),
-        (PartitionStats(PARTITION, 3, 2, 1, 1, None), 0, None),
-    ],
-)
-def test_skip_reason_is_the_planners(
-    stats: PartitionStats, minimum: int, reason: str | None
-) -> None:
-    assert stats.skip_reason(min_small_files=minimum) == reason

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Mapping
 
@@ -109,14 +108,7 @@ class HiveParquetBackend:
             else normalize_partitions(table_name, partitions, table.partition_columns, table.render)
         )
         target = DEFAULT_TARGET_FILE_SIZE_BYTES
-        stats: tuple[PartitionStats, ...] = tuple(
-            # Mergeable exactly when compaction would find a bin of two files or more.
-            dataclasses.replace(
-                table.stats(key, target),
-                mergeable=bool(compaction.merge_bins(table.files.get(key, ()), target)),
-            )
-            for key in keys
-        )
+        stats: tuple[PartitionStats, ...] = tuple(table.stats(key, target) for key in keys)
         return TableInspection(
             table_name=table_name,
             partition_keys=table.partition_columns,
