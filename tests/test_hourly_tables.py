@@ -38,7 +38,12 @@ def test_compact_takes_the_hour_inspect_prints(tmp_path: Path, zone: str | None)
     suffix = "+00:00" if zone else ""
     assert shown == [f"2024-01-02 0{hour}:00:00{suffix}" for hour in range(3)]
     code, text, _ = invoke("inspect", *table)
-    assert f"hour={shown[1]}" in text
+    printed = [line.split("  ")[0] for line in text.splitlines()[1:4]]
+    assert printed == [f"hour={hour}" for hour in shown]
+    # The partition exactly as the table printed it, copied into --partition.
+    code, out, err = invoke("compact", *table, "--partition", printed[0], "--dry-run", "--json")
+    assert code == 0, err
+    assert [r["partition"] for r in json.loads(out)["partitions"]] == [{"hour": shown[0]}]
 
     code, out, err = invoke(
         "compact", *table, "--partition", f"hour={shown[1]}", "--min-small-files", "2", "--json"
