@@ -42,7 +42,8 @@ Writing a backend (see CONTRIBUTING.md and the conformance suite
     ``report.failure()``; ``stop_on_signals`` gives a ``StopRequest`` to check between
     engine calls; a caller names a partition with a
     ``PartitionSpec`` (column -> value), which ``normalize_partitions`` checks against the
-    table's columns, rendering values with ``canonical_value`` by ``ValueKind``;
+    table's columns, rendering values with ``canonical_value`` by ``ValueKind`` (a format
+    without column types guesses them with ``infer_kind``);
     ``render_stored_value`` renders values read from storage the same way;
     ``count_small_files`` counts a partition's small files (those a compaction could
     merge: below the target and fitting with another file within it);
@@ -102,6 +103,7 @@ from pointline_storage.partitions import (
     ValueKind,
     canonical_value,
     format_partition,
+    infer_kind,
     normalize_partitions,
     render_stored_value,
 )
@@ -155,6 +157,7 @@ __all__ = [
     "count_small_files",
     "format_partition",
     "hookimpl",
+    "infer_kind",
     "load_backend",
     "normalize_partitions",
     "redact",

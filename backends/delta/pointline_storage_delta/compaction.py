@@ -115,6 +115,7 @@ def compact_partitions(
         engine_skipped=runner.engine_skipped,
         version_before=snapshot.version,
         version_after=snapshot.table.version(),
+        partition_kinds=snapshot.partition_kinds,
     )
     if stop.requested and not options.dry_run:
         raise stop.error(report) from failure
