@@ -2,10 +2,13 @@
 
 A lease records its holder's host name, the kernel's boot id, the pid namespace, the pid
 and the process start time (clock ticks since boot, field 22 of ``/proc/<pid>/stat``).
-On the same host, boot and pid namespace, a pid that no longer exists, or that now runs a
-process started at another time, proves the holder is gone: its lease can be taken over
-at once. Everything else (another host, no ``/proc``, a field missing, a process we
-cannot read) proves nothing, and the lease keeps blocking until it lapses.
+On the same host, boot and pid namespace, a pid that no longer exists, or that is the
+holder itself (same start time) exited but not yet reaped, proves the holder is gone: its
+lease can be taken over at once. Everything else proves nothing, and the lease keeps
+blocking until it lapses: another host, no ``/proc``, a field missing, a process we cannot
+read, and a live pid with another start time (most likely a reused pid, but a start time
+recorded under another clock, after a container checkpoint and restore for one, looks the
+same, and taking over a live holder duplicates rows).
 """
 
 from __future__ import annotations
@@ -79,8 +82,8 @@ def is_provably_dead(holder: Holder) -> bool:
     fields = _stat_fields(holder.pid)
     if fields is None or len(fields) < 20 or not fields[19].isdigit():
         return False  # it exists but we cannot read it (or it ended just now): unproven
-    # Another start time: the pid was reused. A zombie has exited, only not been reaped.
-    return int(fields[19]) != holder.start_time or fields[0] in ("Z", "X")
+    # The holder itself, exited and not yet reaped. Another start time proves nothing.
+    return int(fields[19]) == holder.start_time and fields[0] in ("Z", "X")
 
 
 def _boot_id() -> str | None:
