@@ -22,7 +22,8 @@ Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
     ``CompactionReport`` of ``PartitionCompactionResult``, whose ``status`` is a
     ``PartitionStatus`` and whose ``skipped_reason`` is ``SKIP_BELOW_MIN_SMALL_FILES``,
     ``SKIP_NO_FILES`` or ``SKIP_NOTHING_TO_COMPACT``; ``TableInspection`` of
-    ``PartitionStats``; ``VacuumReport``. A partition is a ``PartitionKey``: ``(column,
+    ``PartitionStats``; ``VacuumReport``, whose ``kept`` lists ``KeptPath`` entries with a
+    ``KEEP_*`` reason. A partition is a ``PartitionKey``: ``(column,
     value)`` pairs in column order, values canonical (``format_partition`` renders it).
 
 Errors:
@@ -70,11 +71,15 @@ from pointline_storage.locations import (
     validate_table_name,
 )
 from pointline_storage.models import (
+    KEEP_NESTED_TABLE,
+    KEEP_NOT_TABLE_FILE,
+    KEEP_OUTSIDE_LAYOUT,
     SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_NO_FILES,
     SKIP_NOTHING_TO_COMPACT,
     BackendInfo,
     CompactionReport,
+    KeptPath,
     PartitionCompactionResult,
     PartitionKey,
     PartitionStats,
@@ -96,6 +101,9 @@ from pointline_storage.trace import TraceObserver
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "KEEP_NESTED_TABLE",
+    "KEEP_NOT_TABLE_FILE",
+    "KEEP_OUTSIDE_LAYOUT",
     "SKIP_BELOW_MIN_SMALL_FILES",
     "SKIP_NOTHING_TO_COMPACT",
     "SKIP_NO_FILES",
@@ -108,6 +116,7 @@ __all__ = [
     "InvalidOptionError",
     "InvalidPartitionError",
     "InvalidTableNameError",
+    "KeptPath",
     "PartitionCompactionResult",
     "PartitionKey",
     "PartitionOptimizer",

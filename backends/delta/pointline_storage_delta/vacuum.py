@@ -5,11 +5,20 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from deltalake.exceptions import DeltaError
 from fsspec.implementations.local import LocalFileSystem
 
-from pointline_storage import RetentionTooShortError, StorageError, TableLocation, VacuumReport
+from pointline_storage import (
+    KeptPath,
+    RetentionTooShortError,
+    StorageAccessError,
+    StorageError,
+    TableLocation,
+    VacuumReport,
+)
+from pointline_storage_delta import debris
 from pointline_storage_delta.snapshot import DeltaSnapshot
 
 RETENTION_PROPERTY = "delta.deletedFileRetentionDuration"
@@ -26,8 +35,8 @@ _UNIT_HOURS = {
     "microsecond": 1 / 3_600_000_000,
 }
 _INTERVAL_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+?)s?\b")
-#: How the engine's local store names a file while writing it (renamed when complete).
-_STAGED_NAME = re.compile(r"#\d+$")
+#: Keys S3's DeleteObjects takes in one request.
+_S3_BATCH = 1000
 
 
 def minimum_retention_hours(configuration: Mapping[str, str]) -> float | None:
@@ -63,35 +72,44 @@ def vacuum_table(
 ) -> VacuumReport:
     """Vacuum a freshly loaded snapshot (the caller must not pass a stale one).
 
+    The engine decides once, in a dry run, which files no version within the retention
+    needs; a full vacuum keeps those that may not be the table's own
+    (:mod:`~pointline_storage_delta.debris`); then this deletes the rest itself, in batches
+    where the storage has them. So a dry run lists exactly what a real run deletes, and a
+    vacuum adds no commit to the table.
+
     Raises:
         RetentionTooShortError: enforcement is on and the retention is below the table's
             minimum; raised before anything is deleted.
+        StorageError: the engine failed, or a file could not be deleted.
     """
     started = time.perf_counter()
     if enforce_retention_duration:
         minimum = minimum_retention_hours(snapshot.configuration)
         if minimum is not None and retention_hours < minimum:
             raise _too_short(table_name, retention_hours, f"{minimum:g} hours")
-    # The engine also names files an earlier vacuum already deleted, and can answer with
-    # absolute paths: report only files that exist, relative to the table root.
-
-    def engine_vacuum(dry: bool) -> list[str]:
-        files = _engine_vacuum(
-            snapshot, table_name, retention_hours, dry, enforce_retention_duration, full
+    engine = _engine_vacuum(snapshot, table_name, retention_hours, enforce_retention_duration, full)
+    # The engine names a file once per remove action (a file compacted away with its
+    # deletion vector has two), and may answer with absolute paths.
+    candidates = list(dict.fromkeys(_relative(engine, location)))
+    kept: tuple[KeptPath, ...] = ()
+    if full:
+        listing = _listing(location)
+        candidates += _staged_leftovers(listing, location, retention_hours)
+        decided = debris.sort_candidates(
+            candidates,
+            partition_columns=snapshot.partition_columns,
+            nested=debris.nested_tables(listing),
         )
-        return _relative(files, location)
-
-    # A dry pass first: a real engine vacuum commits new table versions even when it
-    # deletes nothing, and a no-op must leave the table as it was.
-    candidates = engine_vacuum(dry=True)
-    staged = _staged_leftovers(location, retention_hours) if full else []
-    sizes = _existing_sizes(candidates + staged, location)
-    deleted = [path for path in candidates if path in sizes]
+        candidates, kept = list(decided.deletable), decided.kept
+        sizes = {path: int(info.get("size") or 0) for path, info in listing.items()}
+    else:
+        sizes = _existing_sizes(candidates, location)
+    # The engine also names files an earlier vacuum already deleted: report only those
+    # that exist.
+    deleted = sorted(path for path in candidates if path in sizes)
     if deleted and not dry_run:
-        deleted = [path for path in engine_vacuum(dry=False) if path in sizes]
-    if staged and not dry_run:
-        _remove(staged, location)
-    deleted += [path for path in staged if path in sizes]
+        _delete(deleted, location)
     return VacuumReport(
         table_name=table_name,
         dry_run=dry_run,
@@ -99,10 +117,11 @@ def vacuum_table(
         enforce_retention_duration=enforce_retention_duration,
         full=full,
         deleted_count=len(deleted),
-        deleted_files=tuple(sorted(deleted)),
+        deleted_files=tuple(deleted),
         deleted_bytes=sum(sizes[path] for path in deleted),
         version=snapshot.version,
         duration_seconds=time.perf_counter() - started,
+        kept=kept,
     )
 
 
@@ -110,7 +129,6 @@ def _engine_vacuum(
     snapshot: DeltaSnapshot,
     table_name: str,
     retention_hours: int,
-    dry_run: bool,
     enforce_retention_duration: bool,
     full: bool,
 ) -> list[str]:
@@ -118,7 +136,7 @@ def _engine_vacuum(
         return list(
             snapshot.table.vacuum(
                 retention_hours=retention_hours,
-                dry_run=dry_run,
+                dry_run=True,
                 enforce_retention_duration=enforce_retention_duration,
                 full=full,
             )
@@ -132,7 +150,20 @@ def _engine_vacuum(
         raise StorageError(f"vacuum of table {table_name!r} failed: {exc}") from exc
 
 
-def _staged_leftovers(location: TableLocation, retention_hours: int) -> list[str]:
+def _listing(location: TableLocation) -> dict[str, dict[str, Any]]:
+    """Every file under the table, by path relative to its root, in one listing."""
+    root = location.path.rstrip("/") + "/"
+    found = location.fs.find(root, detail=True)
+    return {
+        name[len(root) :]: info
+        for name, info in found.items()
+        if name.startswith(root) and info.get("type", "file") == "file"
+    }
+
+
+def _staged_leftovers(
+    listing: Mapping[str, Mapping[str, Any]], location: TableLocation, retention_hours: int
+) -> list[str]:
     """Half-written files a killed local writer left, at least ``retention_hours`` old.
 
     The engine's local store writes ``name#N`` and renames it when complete, and hides
@@ -140,26 +171,48 @@ def _staged_leftovers(location: TableLocation, retention_hours: int) -> list[str
     """
     if not isinstance(location.fs, LocalFileSystem):
         return []
-    root = location.path.rstrip("/") + "/"
     cutoff = time.time() - retention_hours * 3600
-    leftovers = []
-    for name, info in location.fs.find(root, detail=True).items():
-        relative = name[len(root) :]
-        if (
-            _STAGED_NAME.search(relative)
-            and not relative.startswith("_delta_log/")
-            and info["mtime"] <= cutoff
-        ):
-            leftovers.append(relative)
-    return leftovers
+    return [
+        path
+        for path, info in listing.items()
+        if debris.STAGED_NAME.search(path)
+        and not path.startswith("_delta_log/")
+        and info["mtime"] <= cutoff
+    ]
 
 
-def _remove(paths: list[str], location: TableLocation) -> None:
+def _delete(paths: list[str], location: TableLocation) -> None:
+    """Delete files (relative paths); ones already gone (another vacuum) are no error."""
     root = location.path.rstrip("/") + "/"
+    fs = location.fs
+    if hasattr(fs, "call_s3"):
+        # S3's DeleteObjects takes 1,000 keys a request; s3fs's rm() would drop its
+        # per-key errors, so call it here and look at them.
+        bucket, _, prefix = root.partition("/")
+        for offset in range(0, len(paths), _S3_BATCH):
+            batch = paths[offset : offset + _S3_BATCH]
+            try:
+                answer = fs.call_s3(
+                    "delete_objects",
+                    Bucket=bucket,
+                    Delete={"Objects": [{"Key": prefix + path} for path in batch], "Quiet": True},
+                )
+            except OSError as exc:
+                raise StorageError(f"vacuum could not delete files under {root}: {exc}") from exc
+            errors = answer.get("Errors") or []
+            if errors:
+                first = errors[0]
+                error = StorageAccessError if first.get("Code") == "AccessDenied" else StorageError
+                raise error(
+                    f"vacuum could not delete {len(errors)} of {len(batch)} files, e.g. "
+                    f"{first.get('Key')}: {first.get('Code')} {first.get('Message')}"
+                )
+        fs.invalidate_cache()
+        return
     for path in paths:
         try:
-            location.fs.rm_file(root + path)
-        except FileNotFoundError:  # another vacuum got there first
+            fs.rm_file(root + path)
+        except FileNotFoundError:
             pass
         except OSError as exc:
             raise StorageError(f"vacuum could not delete {path}: {exc}") from exc

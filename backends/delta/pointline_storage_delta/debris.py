@@ -1,0 +1,104 @@
+"""Which unreferenced files a full vacuum may delete: only debris a Delta writer of this
+table could have left, never another table's files or a team's notes.
+
+The engine's full vacuum deletes every unreferenced file under the table root (a nested
+table's log and data, a README). Here its candidates are sorted against one listing of the
+table: a file is deletable only if it is a Parquet data file (or a local half-written one)
+in the table's partition layout, or a deletion vector, and lies in no directory holding a
+table of its own. Everything else is kept and reported, grouped by directory.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pointline_storage import (
+    KEEP_NESTED_TABLE,
+    KEEP_NOT_TABLE_FILE,
+    KEEP_OUTSIDE_LAYOUT,
+    KeptPath,
+)
+
+#: How the engine's local store names a file while writing it (renamed when complete).
+STAGED_NAME = re.compile(r"#\d+$")
+_DELETION_VECTOR = re.compile(r"^deletion_vector_[0-9a-fA-F-]{36}\.bin$")
+_ICEBERG_METADATA = re.compile(r"\.metadata\.json$")
+
+
+@dataclass(frozen=True)
+class Sorted:
+    """Candidates split into what may be deleted and what is kept.
+
+    Attributes:
+        deletable: Candidates that are this table's debris, in the given order.
+        kept: The others, one entry per directory (or file), sorted by path.
+    """
+
+    deletable: tuple[str, ...]
+    kept: tuple[KeptPath, ...]
+
+
+def nested_tables(listing: Iterable[str]) -> frozenset[str]:
+    """Directories below the root (``a/b/``) that hold a table of their own, from the
+    relative paths of every file under the table."""
+    roots = set()
+    for path in listing:
+        parts = path.split("/")
+        for depth, part in enumerate(parts[:-1]):
+            delta = part == "_delta_log"
+            iceberg = part == "metadata" and _ICEBERG_METADATA.search(parts[-1])
+            if depth and (delta or iceberg):
+                roots.add("/".join(parts[:depth]) + "/")
+    return frozenset(roots)
+
+
+def sort_candidates(
+    candidates: Sequence[str], *, partition_columns: Sequence[str], nested: frozenset[str]
+) -> Sorted:
+    """Split relative candidate paths into deletable debris and kept paths."""
+    deletable = []
+    kept: Counter[tuple[str, str]] = Counter()
+    for path in candidates:
+        where = _kept(path, partition_columns, nested)
+        if where is None:
+            deletable.append(path)
+        else:
+            kept[where] += 1
+    return Sorted(
+        deletable=tuple(deletable),
+        kept=tuple(
+            KeptPath(path=path, reason=reason, file_count=count)
+            for (path, reason), count in sorted(kept.items())
+        ),
+    )
+
+
+def _kept(
+    path: str, partition_columns: Sequence[str], nested: frozenset[str]
+) -> tuple[str, str] | None:
+    """Where and why ``path`` is kept, or ``None`` if it may be deleted."""
+    parts = path.split("/")
+    directories, name = parts[:-1], parts[-1]
+    for depth in range(1, len(directories) + 1):
+        prefix = "/".join(directories[:depth]) + "/"
+        if prefix in nested:
+            return prefix, KEEP_NESTED_TABLE
+    if _DELETION_VECTOR.match(name):
+        return None
+    for depth, directory in enumerate(directories):
+        if depth >= len(partition_columns) or _column(directory) != partition_columns[depth]:
+            return "/".join(directories[: depth + 1]) + "/", KEEP_OUTSIDE_LAYOUT
+    if len(directories) != len(partition_columns):
+        return path, KEEP_OUTSIDE_LAYOUT
+    if not STAGED_NAME.sub("", name).endswith(".parquet"):
+        return path, KEEP_NOT_TABLE_FILE
+    return None
+
+
+def _column(directory: str) -> str | None:
+    column, equals, _ = directory.partition("=")
+    return urllib.parse.unquote(column) if equals else None
