@@ -71,6 +71,7 @@ from pointline_storage.locations import (
     validate_table_name,
 )
 from pointline_storage.models import (
+    KEEP_DELETION_VECTOR,
     KEEP_NESTED_TABLE,
     KEEP_NOT_TABLE_FILE,
     KEEP_OUTSIDE_LAYOUT,
@@ -101,6 +102,7 @@ from pointline_storage.trace import TraceObserver
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "KEEP_DELETION_VECTOR",
     "KEEP_NESTED_TABLE",
     "KEEP_NOT_TABLE_FILE",
     "KEEP_OUTSIDE_LAYOUT",

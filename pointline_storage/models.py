@@ -155,6 +155,9 @@ KEEP_NESTED_TABLE = "nested_table"
 KEEP_OUTSIDE_LAYOUT = "outside_table_layout"
 #: A file in the table's layout that is neither a Parquet data file nor a deletion vector.
 KEEP_NOT_TABLE_FILE = "not_a_table_file"
+#: A deletion-vector file, kept because the table has live deletion vectors and the
+#: engine cannot tell which files hold them (its own full vacuum deletes them too).
+KEEP_DELETION_VECTOR = "deletion_vector_maybe_live"
 
 
 @dataclass(frozen=True)

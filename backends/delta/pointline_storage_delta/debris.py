@@ -4,8 +4,13 @@ table could have left, never another table's files or a team's notes.
 The engine's full vacuum deletes every unreferenced file under the table root (a nested
 table's log and data, a README). Here its candidates are sorted against one listing of the
 table: a file is deletable only if it is a Parquet data file (or a local half-written one)
-in the table's partition layout, or a deletion vector, and lies in no directory holding a
-table of its own. Everything else is kept and reported, grouped by directory.
+in the table's partition layout, or a deletion vector while the table has no live one,
+and lies in no directory holding a table of its own. Everything else is kept and reported,
+grouped by directory.
+
+deltalake 1.6 neither exposes which files hold a table's live deletion vectors nor counts
+them as referenced: its full vacuum deletes them, and the table can no longer be read. So
+while any deletion vector is live, every deletion-vector file is kept.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pointline_storage import (
+    KEEP_DELETION_VECTOR,
     KEEP_NESTED_TABLE,
     KEEP_NOT_TABLE_FILE,
     KEEP_OUTSIDE_LAYOUT,
@@ -57,13 +63,17 @@ def nested_tables(listing: Iterable[str]) -> frozenset[str]:
 
 
 def sort_candidates(
-    candidates: Sequence[str], *, partition_columns: Sequence[str], nested: frozenset[str]
+    candidates: Sequence[str],
+    *,
+    partition_columns: Sequence[str],
+    nested: frozenset[str],
+    live_deletion_vectors: bool,
 ) -> Sorted:
     """Split relative candidate paths into deletable debris and kept paths."""
     deletable = []
     kept: Counter[tuple[str, str]] = Counter()
     for path in candidates:
-        where = _kept(path, partition_columns, nested)
+        where = _kept(path, partition_columns, nested, live_deletion_vectors)
         if where is None:
             deletable.append(path)
         else:
@@ -78,7 +88,7 @@ def sort_candidates(
 
 
 def _kept(
-    path: str, partition_columns: Sequence[str], nested: frozenset[str]
+    path: str, partition_columns: Sequence[str], nested: frozenset[str], live_vectors: bool
 ) -> tuple[str, str] | None:
     """Where and why ``path`` is kept, or ``None`` if it may be deleted."""
     parts = path.split("/")
@@ -88,7 +98,7 @@ def _kept(
         if prefix in nested:
             return prefix, KEEP_NESTED_TABLE
     if _DELETION_VECTOR.match(name):
-        return None
+        return (path, KEEP_DELETION_VECTOR) if live_vectors else None
     for depth, directory in enumerate(directories):
         if depth >= len(partition_columns) or _column(directory) != partition_columns[depth]:
             return "/".join(directories[: depth + 1]) + "/", KEEP_OUTSIDE_LAYOUT

@@ -7,6 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import pyarrow as pa
 from deltalake.exceptions import DeltaError
 from fsspec.implementations.local import LocalFileSystem
 
@@ -100,6 +101,7 @@ def vacuum_table(
             candidates,
             partition_columns=snapshot.partition_columns,
             nested=debris.nested_tables(listing),
+            live_deletion_vectors=_has_live_deletion_vectors(snapshot),
         )
         candidates, kept = list(decided.deletable), decided.kept
         sizes = {path: int(info.get("size") or 0) for path, info in listing.items()}
@@ -148,6 +150,13 @@ def _engine_vacuum(
                 table_name, retention_hours, snapshot.configuration.get(RETENTION_PROPERTY, "")
             ) from exc
         raise StorageError(f"vacuum of table {table_name!r} failed: {exc}") from exc
+
+
+def _has_live_deletion_vectors(snapshot: DeltaSnapshot) -> bool:
+    table = snapshot.table
+    if "deletionVectors" not in (table.protocol().reader_features or []):
+        return False
+    return bool(pa.table(table.deletion_vectors()).num_rows > 0)
 
 
 def _listing(location: TableLocation) -> dict[str, dict[str, Any]]:
