@@ -72,8 +72,19 @@ def sort_candidates(
     """Split relative candidate paths into deletable debris and kept paths."""
     deletable = []
     kept: Counter[tuple[str, str]] = Counter()
+    # Whether a directory is the table's is decided once per directory, not per file.
+    directories: dict[str, tuple[str, str] | bool] = {}
     for path in candidates:
-        where = _kept(path, partition_columns, nested, live_deletion_vectors)
+        directory, _, name = path.rpartition("/")
+        if directory not in directories:
+            directories[directory] = _directory(directory, partition_columns, nested)
+        verdict = directories[directory]
+        if isinstance(verdict, tuple):
+            where: tuple[str, str] | None = verdict
+        else:
+            where = _kept_file(
+                path, name, partition_dir=verdict, live_vectors=live_deletion_vectors
+            )
         if where is None:
             deletable.append(path)
         else:
@@ -87,22 +98,30 @@ def sort_candidates(
     )
 
 
-def _kept(
-    path: str, partition_columns: Sequence[str], nested: frozenset[str], live_vectors: bool
-) -> tuple[str, str] | None:
-    """Where and why ``path`` is kept, or ``None`` if it may be deleted."""
-    parts = path.split("/")
-    directories, name = parts[:-1], parts[-1]
-    for depth in range(1, len(directories) + 1):
-        prefix = "/".join(directories[:depth]) + "/"
+def _directory(
+    directory: str, partition_columns: Sequence[str], nested: frozenset[str]
+) -> tuple[str, str] | bool:
+    """Where and why files in ``directory`` (``""`` for the root) are kept; else whether
+    it is a partition directory, where data files live (the root or a parent of one holds
+    only deletion vectors)."""
+    parts = directory.split("/") if directory else []
+    for depth in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:depth]) + "/"
         if prefix in nested:
             return prefix, KEEP_NESTED_TABLE
+    for depth, part in enumerate(parts):
+        if depth >= len(partition_columns) or _column(part) != partition_columns[depth]:
+            return "/".join(parts[: depth + 1]) + "/", KEEP_OUTSIDE_LAYOUT
+    return len(parts) == len(partition_columns)
+
+
+def _kept_file(
+    path: str, name: str, *, partition_dir: bool, live_vectors: bool
+) -> tuple[str, str] | None:
+    """Where and why a file of the table's layout is kept, or ``None`` if it is debris."""
     if _DELETION_VECTOR.match(name):
         return (path, KEEP_DELETION_VECTOR) if live_vectors else None
-    for depth, directory in enumerate(directories):
-        if depth >= len(partition_columns) or _column(directory) != partition_columns[depth]:
-            return "/".join(directories[: depth + 1]) + "/", KEEP_OUTSIDE_LAYOUT
-    if len(directories) != len(partition_columns):
+    if not partition_dir:
         return path, KEEP_OUTSIDE_LAYOUT
     if not STAGED_NAME.sub("", name).endswith(".parquet"):
         return path, KEEP_NOT_TABLE_FILE

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
 
 import pyarrow as pa
 from deltalake.exceptions import DeltaError
@@ -14,13 +13,13 @@ from fsspec.implementations.local import LocalFileSystem
 from pointline_storage import (
     KeptPath,
     RetentionTooShortError,
-    StorageAccessError,
     StorageError,
     TableLocation,
     VacuumReport,
 )
-from pointline_storage_delta import debris
+from pointline_storage_delta import debris, table_files
 from pointline_storage_delta.snapshot import DeltaSnapshot
+from pointline_storage_delta.table_files import FileInfo
 
 RETENTION_PROPERTY = "delta.deletedFileRetentionDuration"
 #: The Delta protocol's default for ``delta.deletedFileRetentionDuration``: one week.
@@ -36,8 +35,6 @@ _UNIT_HOURS = {
     "microsecond": 1 / 3_600_000_000,
 }
 _INTERVAL_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+?)s?\b")
-#: Keys S3's DeleteObjects takes in one request.
-_S3_BATCH = 1000
 
 
 def minimum_retention_hours(configuration: Mapping[str, str]) -> float | None:
@@ -95,7 +92,7 @@ def vacuum_table(
     candidates = list(dict.fromkeys(_relative(engine, location)))
     kept: tuple[KeptPath, ...] = ()
     if full:
-        listing = _listing(location)
+        listing = table_files.list_table(location)
         candidates += _staged_leftovers(listing, location, retention_hours)
         decided = debris.sort_candidates(
             candidates,
@@ -104,14 +101,14 @@ def vacuum_table(
             live_deletion_vectors=_has_live_deletion_vectors(snapshot),
         )
         candidates, kept = list(decided.deletable), decided.kept
-        sizes = {path: int(info.get("size") or 0) for path, info in listing.items()}
+        sizes = {path: info.size for path, info in listing.items()}
     else:
-        sizes = _existing_sizes(candidates, location)
+        sizes = table_files.existing_sizes(candidates, location)
     # The engine also names files an earlier vacuum already deleted: report only those
     # that exist.
     deleted = sorted(path for path in candidates if path in sizes)
     if deleted and not dry_run:
-        _delete(deleted, location)
+        table_files.delete(deleted, location)
     return VacuumReport(
         table_name=table_name,
         dry_run=dry_run,
@@ -159,19 +156,8 @@ def _has_live_deletion_vectors(snapshot: DeltaSnapshot) -> bool:
     return bool(pa.table(table.deletion_vectors()).num_rows > 0)
 
 
-def _listing(location: TableLocation) -> dict[str, dict[str, Any]]:
-    """Every file under the table, by path relative to its root, in one listing."""
-    root = location.path.rstrip("/") + "/"
-    found = location.fs.find(root, detail=True)
-    return {
-        name[len(root) :]: info
-        for name, info in found.items()
-        if name.startswith(root) and info.get("type", "file") == "file"
-    }
-
-
 def _staged_leftovers(
-    listing: Mapping[str, Mapping[str, Any]], location: TableLocation, retention_hours: int
+    listing: Mapping[str, FileInfo], location: TableLocation, retention_hours: int
 ) -> list[str]:
     """Half-written files a killed local writer left, at least ``retention_hours`` old.
 
@@ -186,45 +172,9 @@ def _staged_leftovers(
         for path, info in listing.items()
         if debris.STAGED_NAME.search(path)
         and not path.startswith("_delta_log/")
-        and info["mtime"] <= cutoff
+        and info.mtime is not None
+        and info.mtime <= cutoff
     ]
-
-
-def _delete(paths: list[str], location: TableLocation) -> None:
-    """Delete files (relative paths); ones already gone (another vacuum) are no error."""
-    root = location.path.rstrip("/") + "/"
-    fs = location.fs
-    if hasattr(fs, "call_s3"):
-        # S3's DeleteObjects takes 1,000 keys a request; s3fs's rm() would drop its
-        # per-key errors, so call it here and look at them.
-        bucket, _, prefix = root.partition("/")
-        for offset in range(0, len(paths), _S3_BATCH):
-            batch = paths[offset : offset + _S3_BATCH]
-            try:
-                answer = fs.call_s3(
-                    "delete_objects",
-                    Bucket=bucket,
-                    Delete={"Objects": [{"Key": prefix + path} for path in batch], "Quiet": True},
-                )
-            except OSError as exc:
-                raise StorageError(f"vacuum could not delete files under {root}: {exc}") from exc
-            errors = answer.get("Errors") or []
-            if errors:
-                first = errors[0]
-                error = StorageAccessError if first.get("Code") == "AccessDenied" else StorageError
-                raise error(
-                    f"vacuum could not delete {len(errors)} of {len(batch)} files, e.g. "
-                    f"{first.get('Key')}: {first.get('Code')} {first.get('Message')}"
-                )
-        fs.invalidate_cache()
-        return
-    for path in paths:
-        try:
-            fs.rm_file(root + path)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise StorageError(f"vacuum could not delete {path}: {exc}") from exc
 
 
 def _relative(paths: list[str], location: TableLocation) -> list[str]:
@@ -237,22 +187,6 @@ def _relative(paths: list[str], location: TableLocation) -> list[str]:
                 break
         relative.append(path)
     return relative
-
-
-def _existing_sizes(paths: list[str], location: TableLocation) -> dict[str, int]:
-    """Sizes of those of ``paths`` (relative) that exist, listing only their directories."""
-    root = location.path.rstrip("/") + "/"
-    sizes = {}
-    for directory in sorted({path.rpartition("/")[0] for path in paths}):
-        try:
-            entries = location.fs.ls(root + directory, detail=True)
-        except FileNotFoundError:
-            continue
-        for entry in entries:
-            name = entry["name"]
-            if entry.get("type") == "file" and name.startswith(root):
-                sizes[name[len(root) :]] = int(entry.get("size") or 0)
-    return sizes
 
 
 def _too_short(table_name: str, retention_hours: int, minimum: str) -> RetentionTooShortError:

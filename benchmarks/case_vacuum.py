@@ -1,0 +1,148 @@
+"""Case 6: vacuum 100 partitions x 100 removed files, lite and full, on local disk and on
+S3 (a local ``moto_server``): ``vacuum_table`` vs raw ``DeltaTable.vacuum`` on identical
+copies of one table.
+
+Run alone: ``uv run --group bench python -m benchmarks.case_vacuum [--repeats N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import fsspec
+from deltalake import DeltaTable
+from pointline_storage_delta.s3_options import s3_settings
+
+from benchmarks.data import fresh_copy, order_events, write_appends
+from benchmarks.report import Row, check, render
+from benchmarks.timing import interleaved
+from pointline_storage import load_backend
+from pointline_storage.testing.s3 import MotoServer
+
+EXCHANGES = ("bse", "hkex", "sse", "szse")
+DAYS = tuple(dt.date(2023, 1, 2) + dt.timedelta(days=offset) for offset in range(25))
+FILES_PER_PARTITION = 100
+REMOVED = len(EXCHANGES) * len(DAYS) * FILES_PER_PARTITION
+BUCKET = "bench-vacuum"
+RETENTION_0 = {"retention_hours": 0, "enforce_retention_duration": False}
+TARGET = 1.1
+
+
+def build(root: Path) -> Path:
+    """100 partitions x 100 one-row files, then one compaction: 10,000 removed files."""
+    table = root / "vacuum_base"
+    chunks = [
+        order_events(exchanges=EXCHANGES, days=DAYS, rows_per_partition=1, seed=n)
+        for n in range(FILES_PER_PARTITION)
+    ]
+    write_appends(str(table), chunks, {})
+    DeltaTable(str(table)).optimize.compact()
+    return table
+
+
+def run(base: Path, work: Path, repeats: int) -> list[Row]:
+    """Both modes on local disk, then on a fresh moto_server."""
+    rows = []
+    for full in (False, True):
+        rows += _compare(f"6 vacuum {_mode(full)}, local", _local_sides(base, work, full), repeats)
+    with MotoServer() as server:
+        server.create_bucket(BUCKET)
+        for full in (False, True):
+            sides = _s3_sides(base, server, full)
+            rows += _compare(f"6 vacuum {_mode(full)}, moto_server", sides, repeats)
+    return rows
+
+
+Sides = dict[str, Callable[[int], Callable[[], object]]]
+
+
+def _local_sides(base: Path, work: Path, full: bool) -> Sides:
+    def ours(repetition: int) -> Callable[[], object]:
+        copy = fresh_copy(base, work / "ours")
+        backend = load_backend("delta-local", root=work)
+        return lambda: _deleted_all(
+            backend.vacuum_table(copy.name, dry_run=False, full=full, **RETENTION_0).deleted_count
+        )
+
+    def raw(repetition: int) -> Callable[[], object]:
+        copy = fresh_copy(base, work / "raw")
+        return lambda: _deleted_all(
+            len(DeltaTable(str(copy)).vacuum(dry_run=False, full=full, **RETENTION_0))
+        )
+
+    return {"raw DeltaTable.vacuum": raw, "vacuum_table (delta-local)": ours}
+
+
+def _s3_sides(base: Path, server: MotoServer, full: bool) -> Sides:
+    options = server.storage_options()
+    fs = fsspec.filesystem("s3", **s3_settings(options).filesystem_options)
+
+    def upload(name: str) -> str:
+        # Preparation, not timed: each run vacuums a table of its own.
+        fs.put(str(base), f"{BUCKET}/{name}", recursive=True)
+        return f"s3://{BUCKET}/{name}"
+
+    def ours(repetition: int) -> Callable[[], object]:
+        name = f"ours-{_mode(full)}-{repetition}"
+        upload(name)
+        backend = load_backend("delta-s3", root=f"s3://{BUCKET}", storage_options=options)
+        return lambda: _deleted_all(
+            backend.vacuum_table(name, dry_run=False, full=full, **RETENTION_0).deleted_count
+        )
+
+    def raw(repetition: int) -> Callable[[], object]:
+        uri = upload(f"raw-{_mode(full)}-{repetition}")
+        return lambda: _deleted_all(
+            len(
+                DeltaTable(uri, storage_options=options).vacuum(
+                    dry_run=False, full=full, **RETENTION_0
+                )
+            )
+        )
+
+    return {"raw DeltaTable.vacuum": raw, "vacuum_table (delta-s3)": ours}
+
+
+def _compare(case: str, sides: Sides, repeats: int) -> list[Row]:
+    samples = interleaved(sides, repeats)
+    (raw_name, raw), (ours_name, ours) = samples.items()
+    ratio = ours.median / raw.median
+    return [
+        Row(case, raw_name, f"{raw.median:.2f} s"),
+        Row(
+            case,
+            ours_name,
+            f"{ours.median:.2f} s",
+            f"{ratio:.2f}x raw",
+            f"<= {TARGET}",
+            check(ratio, at_most=TARGET),
+        ),
+    ]
+
+
+def _deleted_all(count: int) -> None:
+    # A vacuum that silently deleted nothing would make a worthless measurement.
+    assert count == REMOVED, f"deleted {count} files, expected {REMOVED}"
+
+
+def _mode(full: bool) -> str:
+    return "full" if full else "lite"
+
+
+def main() -> None:
+    """Build the table and run this case alone."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.case_vacuum")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per side (default 3)")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pointline-bench-vacuum-") as work:
+        base = build(Path(work) / "base")
+        rows = run(base, Path(work), options.repeats)
+    print(render(rows))
+
+
+if __name__ == "__main__":
+    main()
