@@ -22,8 +22,9 @@ Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
     ``CompactionReport`` of ``PartitionCompactionResult``, whose ``status`` is a
     ``PartitionStatus`` and whose ``skipped_reason`` is ``SKIP_BELOW_MIN_SMALL_FILES``,
     ``SKIP_NO_FILES`` or ``SKIP_NOTHING_TO_COMPACT``; ``TableInspection`` of
-    ``PartitionStats``; ``VacuumReport``, whose ``kept`` lists ``KeptPath`` entries with a
-    ``KEEP_*`` reason. A partition is a ``PartitionKey``: ``(column,
+    ``PartitionStats``; ``VacuumReport``, whose ``kept`` lists ``KeptPath`` entries, each
+    with a reason: ``KEEP_NESTED_TABLE``, ``KEEP_OUTSIDE_LAYOUT``, ``KEEP_NOT_TABLE_FILE``
+    or ``KEEP_DELETION_VECTOR``. A partition is a ``PartitionKey``: ``(column,
     value)`` pairs in column order, values canonical (``format_partition`` renders it).
 
 Errors:
