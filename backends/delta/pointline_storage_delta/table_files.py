@@ -1,9 +1,10 @@
-"""Listing and deleting a table's files: one listing of the whole table, sizes of a few
-directories, deletes in S3's batches.
+"""Listing and deleting a table's files: one listing of the whole table, the sizes of
+given files, deletes in S3's batches of 1,000 keys.
 
-On local disk this uses ``os.scandir`` and ``os.remove`` directly: fsspec's local ``ls`` and
-``find`` call ``info`` per entry and cost several times the engine's whole vacuum on
-10,000 files (measured by ``benchmarks/case_vacuum.py``).
+On local disk this uses ``os.scandir``, ``os.stat`` and ``os.remove`` directly, and on S3
+plain ``ListObjectsV2`` pages: fsspec's local ``ls`` and ``find`` call ``info`` per entry,
+and cost more than the engine's whole vacuum of 10,000 files; s3fs's ``find`` costs
+several times the plain pages (measured with ``benchmarks/case_vacuum.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from fsspec.implementations.local import LocalFileSystem
 
@@ -35,6 +37,8 @@ def list_table(location: TableLocation) -> dict[str, FileInfo]:
     root = _root(location)
     if isinstance(location.fs, LocalFileSystem):
         return dict(_walk(root, ""))
+    if hasattr(location.fs, "call_s3"):
+        return _list_s3(location.fs, root)
     found = location.fs.find(root, detail=True)
     return {
         name[len(root) :]: FileInfo(int(info.get("size") or 0), None)
@@ -44,7 +48,8 @@ def list_table(location: TableLocation) -> dict[str, FileInfo]:
 
 
 def existing_sizes(paths: Iterable[str], location: TableLocation) -> dict[str, int]:
-    """Sizes of those of ``paths`` (relative) that exist, listing only their directories."""
+    """Sizes of those of ``paths`` (relative) that exist: one ``stat`` each on local disk,
+    else one listing per directory (on object stores :func:`list_table` is cheaper)."""
     root = _root(location)
     sizes: dict[str, int] = {}
     if isinstance(location.fs, LocalFileSystem):
@@ -88,14 +93,14 @@ def delete(paths: list[str], location: TableLocation) -> None:
             raise StorageError(f"vacuum could not delete {path}: {exc}") from exc
 
 
-def _delete_s3(fs: object, root: str, paths: list[str]) -> None:
+def _delete_s3(fs: Any, root: str, paths: list[str]) -> None:
     # s3fs's rm() sends the same DeleteObjects requests but drops their per-key errors.
     bucket, _, prefix = root.partition("/")
     for offset in range(0, len(paths), S3_BATCH):
         batch = paths[offset : offset + S3_BATCH]
         objects = [{"Key": prefix + path} for path in batch]
         try:
-            answer = fs.call_s3(  # type: ignore[attr-defined]
+            answer = fs.call_s3(
                 "delete_objects", Bucket=bucket, Delete={"Objects": objects, "Quiet": True}
             )
         except PermissionError as exc:
@@ -110,7 +115,29 @@ def _delete_s3(fs: object, root: str, paths: list[str]) -> None:
                 f"vacuum could not delete {len(errors)} of {len(batch)} files, e.g. "
                 f"{first.get('Key')}: {first.get('Code')} {first.get('Message')}"
             )
-    fs.invalidate_cache()  # type: ignore[attr-defined]
+    fs.invalidate_cache()
+
+
+def _list_s3(fs: Any, root: str) -> dict[str, FileInfo]:
+    # s3fs's find() costs several times these plain ListObjectsV2 pages.
+    bucket, _, prefix = root.partition("/")
+    found = {}
+    token: dict[str, str] = {}
+    while True:
+        try:
+            page = fs.call_s3("list_objects_v2", Bucket=bucket, Prefix=prefix, **token)
+        except PermissionError as exc:
+            raise StorageAccessError(f"vacuum may not list {root}: {exc}") from exc
+        except OSError as exc:
+            raise StorageError(f"vacuum could not list {root}: {exc}") from exc
+        for entry in page.get("Contents", []):
+            modified = entry.get("LastModified")
+            found[entry["Key"][len(prefix) :]] = FileInfo(
+                int(entry.get("Size") or 0), modified.timestamp() if modified else None
+            )
+        if not page.get("IsTruncated"):
+            return found
+        token = {"ContinuationToken": page["NextContinuationToken"]}
 
 
 def _root(location: TableLocation) -> str:

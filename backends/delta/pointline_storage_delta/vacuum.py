@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 from deltalake.exceptions import DeltaError
@@ -86,13 +87,25 @@ def vacuum_table(
         minimum = minimum_retention_hours(snapshot.configuration)
         if minimum is not None and retention_hours < minimum:
             raise _too_short(table_name, retention_hours, f"{minimum:g} hours")
-    engine = _engine_vacuum(snapshot, table_name, retention_hours, enforce_retention_duration, full)
+    # A full vacuum needs one listing of the table (nested tables, sizes), and so does a
+    # lite one where a listing is cheaper than asking per file (object stores): it runs
+    # while the engine, which releases the GIL, decides.
+    local = isinstance(location.fs, LocalFileSystem)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        listed = pool.submit(table_files.list_table, location) if full or not local else None
+        engine = _engine_vacuum(
+            snapshot, table_name, retention_hours, enforce_retention_duration, full
+        )
+        listing = None if listed is None else listed.result()
     # The engine names a file once per remove action (a file compacted away with its
     # deletion vector has two), and may answer with absolute paths.
     candidates = list(dict.fromkeys(_relative(engine, location)))
     kept: tuple[KeptPath, ...] = ()
-    if full:
-        listing = table_files.list_table(location)
+    if listing is None:
+        sizes = table_files.existing_sizes(candidates, location)
+    else:
+        sizes = {path: info.size for path, info in listing.items()}
+    if full and listing is not None:
         candidates += _staged_leftovers(listing, location, retention_hours)
         decided = debris.sort_candidates(
             candidates,
@@ -101,9 +114,6 @@ def vacuum_table(
             live_deletion_vectors=_has_live_deletion_vectors(snapshot),
         )
         candidates, kept = list(decided.deletable), decided.kept
-        sizes = {path: info.size for path, info in listing.items()}
-    else:
-        sizes = table_files.existing_sizes(candidates, location)
     # The engine also names files an earlier vacuum already deleted: report only those
     # that exist.
     deleted = sorted(path for path in candidates if path in sizes)
