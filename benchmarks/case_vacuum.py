@@ -145,7 +145,8 @@ def _deleted_all(count: int, expected: int) -> None:
 def _removed(base: Path) -> int:
     """Files a vacuum of ``base`` deletes: every data file but the live ones."""
     live = pa.table(DeltaTable(str(base)).get_add_actions(flatten=True)).num_rows
-    return sum(1 for _ in base.rglob("*.parquet")) - live
+    data = [path for path in base.rglob("*.parquet") if "_delta_log" not in path.parts]
+    return len(data) - live
 
 
 def _size(base: Path) -> str:
