@@ -23,6 +23,34 @@ from pointline_storage_delta.snapshot import DeltaSnapshot
 from pointline_storage_delta.table_files import FileInfo
 
 RETENTION_PROPERTY = "delta.deletedFileRetentionDuration"
+MAX_WRITER_VERSION = 7
+#: Writer features whose tables vacuum knows how to clean: those that change nothing
+#: about which files a version needs, and deletion vectors (see
+#: :mod:`~pointline_storage_delta.debris`). Checkpoint sidecars live in ``_delta_log``.
+KNOWN_WRITER_FEATURES = frozenset(
+    {
+        "appendOnly",
+        "invariants",
+        "checkConstraints",
+        "changeDataFeed",
+        "generatedColumns",
+        "columnMapping",
+        "identityColumns",
+        "timestampNtz",
+        "timestampNanos",
+        "variantType",
+        "variantType-preview",
+        "deletionVectors",
+        "domainMetadata",
+        "v2Checkpoint",
+        "inCommitTimestamp",
+        "rowTracking",
+        "typeWidening",
+        "typeWidening-preview",
+        "vacuumProtocolCheck",
+        "clustering",
+    }
+)
 #: The Delta protocol's default for ``delta.deletedFileRetentionDuration``: one week.
 DEFAULT_MIN_RETENTION_HOURS = 168.0
 
@@ -83,6 +111,7 @@ def vacuum_table(
         StorageError: the engine failed, or a file could not be deleted.
     """
     started = time.perf_counter()
+    _check_writable(snapshot, table_name)
     if enforce_retention_duration:
         minimum = minimum_retention_hours(snapshot.configuration)
         if minimum is not None and retention_hours < minimum:
@@ -132,6 +161,23 @@ def vacuum_table(
         duration_seconds=time.perf_counter() - started,
         kept=kept,
     )
+
+
+def _check_writable(snapshot: DeltaSnapshot, table_name: str) -> None:
+    """Refuse tables whose writer protocol asks for what this vacuum does not know.
+
+    Deleting is writing: the engine's own vacuum commits, so its protocol check refuses
+    such tables, but its dry run reads them happily. A feature may change which files
+    the table still needs, so an unknown one means: do not delete.
+    """
+    protocol = snapshot.table.protocol()
+    unknown = sorted(set(protocol.writer_features or ()) - KNOWN_WRITER_FEATURES)
+    if protocol.min_writer_version > MAX_WRITER_VERSION or unknown:
+        needs = ", ".join(unknown) or f"writer version {protocol.min_writer_version}"
+        raise StorageError(
+            f"cannot vacuum table {table_name!r}: it requires writer features this version "
+            f"does not support ({needs}); upgrade pointline-storage and deltalake"
+        )
 
 
 def _engine_vacuum(
