@@ -24,20 +24,31 @@ Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
     ``SKIP_NO_FILES`` or ``SKIP_NOTHING_TO_COMPACT``; ``TableInspection`` of
     ``PartitionStats``; ``VacuumReport``, whose ``kept`` lists ``KeptPath`` entries, each
     with a reason: ``KEEP_NESTED_TABLE``, ``KEEP_OUTSIDE_LAYOUT``, ``KEEP_NOT_TABLE_FILE``
-    or ``KEEP_DELETION_VECTOR``. A partition is a ``PartitionKey``: ``(column,
-    value)`` pairs in column order, values canonical (``format_partition`` renders it).
+    or ``KEEP_DELETION_VECTOR``; ``TableLeases`` of ``LeaseInfo`` (whose
+    ``state`` is a ``LeaseState``), from ``Backend.list_leases``. A partition is a
+    ``PartitionKey``: ``(column, value)`` pairs in column order, values canonical
+    (``format_partition`` renders it, ``NULL_VALUE`` stands for a null value).
 
 Errors:
     everything a caller can cause derives from ``PointlineStorageError``; storage that
     refuses the credentials raises ``StorageAccessError``, storage that does not answer
-    ``StorageUnreachableError`` (both ``StorageError``).
+    ``StorageUnreachableError`` (both ``StorageError``). A compaction stopped by SIGINT
+    or SIGTERM raises ``CompactionInterruptedError`` (a ``CompactionFailedError``) with
+    the partial report.
 
 Writing a backend (see CONTRIBUTING.md and the conformance suite
 ``pointline_storage.testing``):
-    mark hook implementations with ``hookimpl``; a caller names a partition with a
+    mark hook implementations with ``hookimpl``; build results and reports with
+    ``PartitionStats.empty``, ``PartitionCompactionResult.from_stats`` and
+    ``CompactionReport.from_results`` (which derives the counters) and raise
+    ``report.failure()``; ``stop_on_signals`` gives a ``StopRequest`` to check between
+    engine calls; a caller names a partition with a
     ``PartitionSpec`` (column -> value), which ``normalize_partitions`` checks against the
-    table's columns, rendering values with ``canonical_value`` by ``ValueKind``;
+    table's columns, rendering values with ``canonical_value`` by ``ValueKind`` (a format
+    without column types guesses them with ``infer_kind``);
     ``render_stored_value`` renders values read from storage the same way;
+    ``count_small_files`` counts a partition's small files (those a compaction could
+    merge: below the target and fitting with another file within it);
     ``resolve_table_location`` (with ``validate_table_name``) turns a table name into a
     ``TableLocation``. ``secret_values`` picks the secrets out of storage options and
     ``redact`` masks them in any message.
@@ -54,6 +65,7 @@ from pointline_storage.errors import (
     BackendLoadError,
     BackendNotFoundError,
     CompactionFailedError,
+    CompactionInterruptedError,
     InvalidOptionError,
     InvalidPartitionError,
     InvalidTableNameError,
@@ -64,8 +76,11 @@ from pointline_storage.errors import (
     StorageUnreachableError,
     TableNotFoundError,
     UnsupportedOperationError,
+    UnsupportedOptionError,
 )
 from pointline_storage.hookspecs import hookimpl
+from pointline_storage.interruption import StopRequest, stop_on_signals
+from pointline_storage.leases import LeaseInfo, LeaseState, TableLeases
 from pointline_storage.locations import (
     TableLocation,
     resolve_table_location,
@@ -83,22 +98,25 @@ from pointline_storage.models import (
     CompactionReport,
     KeptPath,
     PartitionCompactionResult,
-    PartitionKey,
     PartitionStats,
     PartitionStatus,
     TableInspection,
     VacuumReport,
-    format_partition,
 )
 from pointline_storage.partitions import (
+    NULL_VALUE,
+    PartitionKey,
     PartitionSpec,
     ValueKind,
     canonical_value,
+    format_partition,
+    infer_kind,
     normalize_partitions,
     render_stored_value,
 )
 from pointline_storage.redaction import redact, secret_values
 from pointline_storage.registry import ENTRY_POINT_GROUP, available_backends
+from pointline_storage.small_files import count_small_files
 from pointline_storage.trace import TraceObserver
 
 __all__ = [
@@ -107,6 +125,7 @@ __all__ = [
     "KEEP_NESTED_TABLE",
     "KEEP_NOT_TABLE_FILE",
     "KEEP_OUTSIDE_LAYOUT",
+    "NULL_VALUE",
     "SKIP_BELOW_MIN_SMALL_FILES",
     "SKIP_NOTHING_TO_COMPACT",
     "SKIP_NO_FILES",
@@ -115,11 +134,14 @@ __all__ = [
     "BackendLoadError",
     "BackendNotFoundError",
     "CompactionFailedError",
+    "CompactionInterruptedError",
     "CompactionReport",
     "InvalidOptionError",
     "InvalidPartitionError",
     "InvalidTableNameError",
     "KeptPath",
+    "LeaseInfo",
+    "LeaseState",
     "PartitionCompactionResult",
     "PartitionKey",
     "PartitionOptimizer",
@@ -128,26 +150,32 @@ __all__ = [
     "PartitionStatus",
     "PointlineStorageError",
     "RetentionTooShortError",
+    "StopRequest",
     "StorageAccessError",
     "StorageError",
     "StorageUnreachableError",
     "TableInspection",
+    "TableLeases",
     "TableLocation",
     "TableNotFoundError",
     "TableVacuum",
     "TraceObserver",
     "UnsupportedOperationError",
+    "UnsupportedOptionError",
     "VacuumReport",
     "ValueKind",
     "available_backends",
     "canonical_value",
+    "count_small_files",
     "format_partition",
     "hookimpl",
+    "infer_kind",
     "load_backend",
     "normalize_partitions",
     "redact",
     "render_stored_value",
     "resolve_table_location",
     "secret_values",
+    "stop_on_signals",
     "validate_table_name",
 ]

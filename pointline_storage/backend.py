@@ -1,12 +1,15 @@
 """The typed facade callers use: ``load_backend`` and :class:`Backend`.
 
 The facade validates every option before the hook is called, so no backend can touch
-storage with an out-of-range option, and it returns the backend's typed reports instead of
-pluggy's untyped results.
+storage with an out-of-range option; it refuses an option set to a non-default value that
+the backend's hook does not take (pluggy would silently drop it); and it returns the
+backend's typed reports instead of pluggy's untyped results.
 """
 
 from __future__ import annotations
 
+import inspect
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,7 +23,9 @@ from pointline_storage.errors import (
     InvalidOptionError,
     PointlineStorageError,
     UnsupportedOperationError,
+    UnsupportedOptionError,
 )
+from pointline_storage.leases import TableLeases
 from pointline_storage.models import (
     CompactionReport,
     PartitionCompactionResult,
@@ -45,7 +50,7 @@ MAX_INT64 = 2**63 - 1
 #: A century; engines overflow on durations far beyond any real retention.
 MAX_RETENTION_HOURS = 100 * 366 * 24
 
-_Report = TypeVar("_Report", CompactionReport, TableInspection, VacuumReport)
+_Report = TypeVar("_Report", CompactionReport, TableInspection, VacuumReport, TableLeases)
 
 
 class Backend:
@@ -80,6 +85,7 @@ class Backend:
         max_concurrent_tasks: int | None = None,
         max_spill_size: int | None = None,
         compression: str | None = None,
+        lease_seconds: float | None = None,
     ) -> CompactionReport:
         """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -90,8 +96,10 @@ class Backend:
             table_name: The table, relative to the backend root (or a ``table_paths`` key).
             partitions: One mapping per partition, naming every partition column exactly
                 (``[{}]`` for an unpartitioned table). Duplicates are merged.
-            target_file_size_bytes: Files smaller than this are "small" and are merged
-                towards it. ``None``: the table's own setting, else the engine default.
+            target_file_size_bytes: Files are merged towards this size; a file is "small"
+                if it is smaller and fits with another file within it
+                (:func:`~pointline_storage.count_small_files`). ``None``: the table's own
+                setting, else the engine default.
             min_small_files: Skip a partition with fewer small files than this.
             dry_run: Validate and plan only; write nothing and report what would happen.
             continue_on_error: Record a failing partition and go on; with ``False`` raise
@@ -113,6 +121,11 @@ class Backend:
             compression: Parquet codec of the rewritten files, optionally with a level:
                 ``"zstd(4)"``, ``"snappy"``, ``"gzip(6)"``, ``"lz4_raw"``, ... ``None``:
                 the engine's default (for deltalake 1.x compaction, zstd level 4).
+            lease_seconds: Lifetime of the partition leases of backends that lease
+                partitions: how long a run killed on another host (or whose death this
+                host cannot prove) blocks its partitions. Leases are renewed every quarter
+                of it while the run lasts. ``None``: the backend's default (for Delta,
+                ``POINTLINE_STORAGE_LEASE_SECONDS`` if set, else 600).
 
         Returns:
             A per-partition report, sorted by partition.
@@ -120,8 +133,13 @@ class Backend:
         Raises:
             InvalidPartitionError: a partition does not match the table's columns or types.
             InvalidOptionError: an option is out of range.
+            UnsupportedOptionError: an option is set that this backend's hook does not
+                take (e.g. ``compression`` on a backend without engine knobs).
             TableNotFoundError: the table does not exist.
             CompactionFailedError: a partition failed and ``continue_on_error`` is false.
+            CompactionInterruptedError: SIGINT or SIGTERM stopped the call after the engine
+                call in flight (a backend that supports it; its ``report`` lists what was
+                committed and what was not attempted).
         """
         specs = partition_specs(partitions)
         if target_file_size_bytes is not None:
@@ -143,6 +161,8 @@ class Backend:
             _require_int("max_spill_size", max_spill_size, minimum=1, maximum=MAX_INT64)
         if compression is not None:
             compression = _canonical_compression(compression)
+        if lease_seconds is not None:
+            _require_seconds("lease_seconds", lease_seconds)
         return self._call(
             "compact_partitions",
             CompactionReport,
@@ -157,6 +177,7 @@ class Backend:
             max_concurrent_tasks=max_concurrent_tasks,
             max_spill_size=max_spill_size,
             compression=compression,
+            lease_seconds=lease_seconds,
         )
 
     def inspect_partitions(
@@ -258,14 +279,60 @@ class Backend:
             rows_per_file=rows_per_file,
         )
 
+    def list_leases(self, table_name: str, *, release_stale: bool = False) -> TableLeases:
+        """List the partition leases of a table: who holds which partition, until when.
+
+        Args:
+            table_name: The table, relative to the backend root (or a ``table_paths`` key).
+            release_stale: Delete the leases that expired or whose holder is provably dead
+                (it ran on this host and is gone), and nothing else.
+
+        Raises:
+            TableNotFoundError: the table does not exist.
+            UnsupportedOperationError: the backend does not lease partitions.
+        """
+        _require_bool("release_stale", release_stale)
+        implementations = self.plugin_manager.hook.list_leases.get_hookimpls()
+        if not [impl for impl in implementations if not (impl.wrapper or impl.hookwrapper)]:
+            raise UnsupportedOperationError(f"backend {self.name!r} does not lease partitions")
+        return self._call(
+            "list_leases", TableLeases, table_name=table_name, release_stale=release_stale
+        )
+
     def _call(self, hook_name: str, expected: type[_Report], **kwargs: Any) -> _Report:
-        result = getattr(self.plugin_manager.hook, hook_name)(**kwargs)
+        hook = getattr(self.plugin_manager.hook, hook_name)
+        self._refuse_unsupported(hook_name, hook.get_hookimpls(), kwargs)
+        result = hook(**kwargs)
         if not isinstance(result, expected):
             raise PointlineStorageError(
                 f"backend {self.name!r} returned {type(result).__name__} from {hook_name}, "
                 f"expected {expected.__name__}"
             )
         return result
+
+    def _refuse_unsupported(
+        self, hook_name: str, implementations: list[pluggy.HookImpl], kwargs: dict[str, Any]
+    ) -> None:
+        # pluggy passes an implementation only the arguments it names: an option it lacks
+        # would be dropped without a word (compression="zstd(9)" giving snappy files).
+        defaults = {
+            name: parameter.default
+            for name, parameter in inspect.signature(getattr(Backend, hook_name)).parameters.items()
+        }
+        for implementation in implementations:
+            if implementation.wrapper or implementation.hookwrapper:
+                continue  # observers see every argument they name; they change nothing
+            for option, value in kwargs.items():
+                default = defaults.get(option, inspect.Parameter.empty)
+                if option in implementation.argnames or (
+                    default is not inspect.Parameter.empty and value == default
+                ):
+                    continue
+                raise UnsupportedOptionError(
+                    f"backend {self.name!r} does not support the option {option} of "
+                    f"{hook_name} (its hook does not take it), so {option}={value!r} cannot "
+                    f"be honoured; leave {option} unset with this backend"
+                )
 
 
 def load_backend(
@@ -327,6 +394,13 @@ def _require_int(option: str, value: object, *, minimum: int, maximum: int | Non
         raise InvalidOptionError(f"{option} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
         raise InvalidOptionError(f"{option} must be <= {maximum}, got {value}")
+
+
+def _require_seconds(option: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidOptionError(f"{option} must be a number of seconds, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise InvalidOptionError(f"{option} must be positive and finite, got {value!r}")
 
 
 def _canonical_compression(value: str) -> str:

@@ -29,6 +29,10 @@ class InvalidOptionError(PointlineStorageError, ValueError):
     """An option has a value outside its allowed range."""
 
 
+class UnsupportedOptionError(InvalidOptionError):
+    """An option was set that the backend cannot honour (its hook does not take it)."""
+
+
 class InvalidTableNameError(PointlineStorageError, ValueError):
     """A table name is empty or would escape the backend's root."""
 
@@ -59,6 +63,26 @@ class CompactionFailedError(PointlineStorageError):
     def __reduce__(self) -> tuple[Any, ...]:
         # pickle and copy rebuild an exception as cls(*args): pass the keyword-only report.
         return (functools.partial(type(self), report=self.report), self.args, self.__dict__)
+
+
+class CompactionInterruptedError(CompactionFailedError):
+    """SIGINT or SIGTERM stopped a compaction at a safe point (between engine calls).
+
+    ``report`` lists the partitions committed before the stop as ``compacted`` and those
+    not started as ``not_attempted``; the call's leases were released, so an immediate
+    rerun compacts the rest. ``signal_number`` is the signal received; the command line
+    exits with ``128 + signal_number`` (130 for SIGINT, 143 for SIGTERM).
+    """
+
+    def __init__(self, message: str, *, report: CompactionReport, signal_number: int) -> None:
+        super().__init__(message, report=report)
+        self.signal_number = signal_number
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        rebuild = functools.partial(
+            type(self), report=self.report, signal_number=self.signal_number
+        )
+        return (rebuild, self.args, self.__dict__)
 
 
 class StorageError(PointlineStorageError):

@@ -21,6 +21,7 @@ import pluggy
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from pointline_storage.leases import TableLeases
     from pointline_storage.models import (
         CompactionReport,
         PartitionCompactionResult,
@@ -49,21 +50,30 @@ def compact_partitions(
     max_concurrent_tasks: int | None,
     max_spill_size: int | None,
     compression: str | None,
+    lease_seconds: float | None,
 ) -> CompactionReport:
     """Rewrite the small files of the named partitions into fewer, larger files.
 
     ``partitions`` is non-empty; ``target_file_size_bytes`` is ``None`` (the table's own
     setting, else the engine default) or positive; ``min_small_files`` is non-negative.
     Validate every partition against the table before writing anything. ``progress``, when
-    given, is called once per named partition as its result becomes known.
+    given, is called once per named partition as its result becomes known. Build each
+    result with ``PartitionCompactionResult.from_stats`` and the report with
+    ``CompactionReport.from_results`` (it derives the counters); with
+    ``continue_on_error=False`` raise ``report.failure()`` from the first failure.
 
-    Engine options (an implementation may leave out those its engine lacks):
+    Engine options (an implementation may leave out those its engine lacks; the facade
+    then refuses a caller's non-default value for them instead of dropping it):
     ``partitions_per_commit`` (>= 1) caps how many partitions one commit may hold; if a
     commit of several fails, compact each of its partitions in its own commit instead.
     ``max_concurrent_tasks`` (>= 1) and ``max_spill_size`` (bytes, >= 1) bound the
     engine's parallelism and memory; ``compression`` is a checked codec spelling such as
     ``"zstd(4)"`` (see ``pointline_storage.compression``). ``None`` means the engine's
     default.
+
+    A backend that leases partitions takes ``lease_seconds`` (positive, or ``None`` for its
+    default), and may stop at a safe point on SIGINT/SIGTERM with
+    ``pointline_storage.stop_on_signals``, raising ``request.error(report)``.
     """
 
 
@@ -107,4 +117,14 @@ def write_sample_table(
     Used by ``pointline-storage demo`` and by the conformance suite's default table
     fixture; a backend that does not implement it overrides that fixture instead.
     Returns ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def list_leases(table_name: str, release_stale: bool) -> TableLeases:
+    """Optional: the table's partition leases, for backends that lease partitions.
+
+    With ``release_stale``, delete the leases that are ``expired`` or ``dead`` (their
+    holder provably gone) and nothing else; mark those ``released`` in the result. Never
+    delete a ``live`` lease: its holder may still be compacting.
     """

@@ -130,6 +130,7 @@ _ARGUMENTS = {
         failed_partitions=0,
         partitions=(),
     ),
+    "signal_number": 15,
 }
 
 

@@ -96,8 +96,10 @@ def vacuum_table(
     dry_run: bool,
     enforce_retention_duration: bool,
     full: bool,
+    started: float,
 ) -> VacuumReport:
-    """Vacuum a freshly loaded snapshot (the caller must not pass a stale one).
+    """Vacuum a freshly loaded snapshot (the caller must not pass a stale one);
+    ``started`` is when the whole call began.
 
     The engine decides once, in a dry run, which files no version within the retention
     needs; a full vacuum keeps those that may not be the table's own
@@ -110,7 +112,6 @@ def vacuum_table(
             minimum; raised before anything is deleted.
         StorageError: the engine failed, or a file could not be deleted.
     """
-    started = time.perf_counter()
     _check_writable(snapshot, table_name)
     if enforce_retention_duration:
         minimum = minimum_retention_hours(snapshot.configuration)
@@ -148,17 +149,15 @@ def vacuum_table(
     deleted = sorted(path for path in candidates if path in sizes)
     if deleted and not dry_run:
         table_files.delete(deleted, location)
-    return VacuumReport(
+    return VacuumReport.from_deleted(
+        {path: sizes[path] for path in deleted},
         table_name=table_name,
         dry_run=dry_run,
         retention_hours=retention_hours,
         enforce_retention_duration=enforce_retention_duration,
         full=full,
-        deleted_count=len(deleted),
-        deleted_files=tuple(deleted),
-        deleted_bytes=sum(sizes[path] for path in deleted),
+        started=started,
         version=snapshot.version,
-        duration_seconds=time.perf_counter() - started,
         kept=kept,
     )
 
