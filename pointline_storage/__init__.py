@@ -22,7 +22,9 @@ Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
     ``CompactionReport`` of ``PartitionCompactionResult``, whose ``status`` is a
     ``PartitionStatus`` and whose ``skipped_reason`` is ``SKIP_BELOW_MIN_SMALL_FILES``,
     ``SKIP_NO_FILES`` or ``SKIP_NOTHING_TO_COMPACT``; ``TableInspection`` of
-    ``PartitionStats``; ``VacuumReport``; ``TableLeases`` of ``LeaseInfo`` (whose
+    ``PartitionStats``; ``VacuumReport``, whose ``kept`` lists ``KeptPath`` entries, each
+    with a reason: ``KEEP_NESTED_TABLE``, ``KEEP_OUTSIDE_LAYOUT``, ``KEEP_NOT_TABLE_FILE``
+    or ``KEEP_DELETION_VECTOR``; ``TableLeases`` of ``LeaseInfo`` (whose
     ``state`` is a ``LeaseState``), from ``Backend.list_leases``. A partition is a
     ``PartitionKey``: ``(column, value)`` pairs in column order, values canonical
     (``format_partition`` renders it, ``NULL_VALUE`` stands for a null value).
@@ -85,11 +87,16 @@ from pointline_storage.locations import (
     validate_table_name,
 )
 from pointline_storage.models import (
+    KEEP_DELETION_VECTOR,
+    KEEP_NESTED_TABLE,
+    KEEP_NOT_TABLE_FILE,
+    KEEP_OUTSIDE_LAYOUT,
     SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_NO_FILES,
     SKIP_NOTHING_TO_COMPACT,
     BackendInfo,
     CompactionReport,
+    KeptPath,
     PartitionCompactionResult,
     PartitionStats,
     PartitionStatus,
@@ -114,6 +121,10 @@ from pointline_storage.trace import TraceObserver
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "KEEP_DELETION_VECTOR",
+    "KEEP_NESTED_TABLE",
+    "KEEP_NOT_TABLE_FILE",
+    "KEEP_OUTSIDE_LAYOUT",
     "NULL_VALUE",
     "SKIP_BELOW_MIN_SMALL_FILES",
     "SKIP_NOTHING_TO_COMPACT",
@@ -128,6 +139,7 @@ __all__ = [
     "InvalidOptionError",
     "InvalidPartitionError",
     "InvalidTableNameError",
+    "KeptPath",
     "LeaseInfo",
     "LeaseState",
     "PartitionCompactionResult",

@@ -218,7 +218,9 @@ class Backend:
             dry_run: Only list the files that would be deleted.
             enforce_retention_duration: Refuse a retention shorter than the table's minimum.
             full: Also delete files the table's log never referenced (e.g. orphans of
-                interrupted writes) once they are older than the retention.
+                interrupted writes) once they are older than the retention; only the
+                table's own (its data files and deletion vectors), never a nested table
+                or other files, which the report lists in ``kept``.
 
         Raises:
             RetentionTooShortError: the retention is below the table's minimum while

@@ -13,6 +13,10 @@ import click
 
 from pointline_storage.leases import TableLeases
 from pointline_storage.models import (
+    KEEP_DELETION_VECTOR,
+    KEEP_NESTED_TABLE,
+    KEEP_NOT_TABLE_FILE,
+    KEEP_OUTSIDE_LAYOUT,
     SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_NO_FILES,
     BackendInfo,
@@ -28,6 +32,13 @@ ARROW = " -> "
 VACUUM_FILES_SHOWN = 10
 
 _Formatter = Callable[[int | None], str]
+
+_KEPT_REASONS = {
+    KEEP_NESTED_TABLE: "holds a table of its own",
+    KEEP_OUTSIDE_LAYOUT: "outside the table's partition layout",
+    KEEP_NOT_TABLE_FILE: "not a data or deletion-vector file",
+    KEEP_DELETION_VECTOR: "deletion vector, possibly live",
+}
 
 _STATUS_COLOURS = {
     "compacted": "green",
@@ -112,7 +123,8 @@ def render_compaction(report: CompactionReport, *, stopped_by: str | None = None
 
 
 def render_vacuum(report: VacuumReport, *, max_files: int | None = None) -> str:
-    """A summary line, then each file deleted (or that would be deleted in a dry run).
+    """A summary line, each file deleted (or that would be deleted in a dry run), then what
+    a full vacuum kept and why.
 
     Args:
         report: The vacuum report.
@@ -148,6 +160,15 @@ def render_vacuum(report: VacuumReport, *, max_files: int | None = None) -> str:
         lines.extend(
             f"  {directory.ljust(width)}  {_plural(count, 'file')}"
             for directory, count in sorted(directories.items())
+        )
+    if report.kept:
+        kept_files = _plural(sum(entry.file_count for entry in report.kept), "unreferenced file")
+        lines.append(f"kept {kept_files} that may not be this table's (delete them by hand):")
+        width = max(len(entry.path) for entry in report.kept)
+        lines.extend(
+            f"  kept  {entry.path.ljust(width)}  {_KEPT_REASONS.get(entry.reason, entry.reason)}"
+            + ("" if entry.file_count == 1 else f" ({_plural(entry.file_count, 'file')})")
+            for entry in report.kept
         )
     return "\n".join(lines)
 

@@ -95,7 +95,10 @@ def vacuum_table(
 ) -> VacuumReport:
     """Delete (or, in a dry run, list) files no table version within retention needs.
 
-    Read the latest table state before deciding what to delete.
+    Read the latest table state before deciding what to delete. A dry run lists exactly
+    what the real run deletes. With ``full``, delete only files a writer of this table
+    could have left, never those of a table nested in it or other tools' files: report
+    those in ``VacuumReport.kept``.
     """
 
 

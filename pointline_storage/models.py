@@ -316,6 +316,35 @@ class CompactionReport(_Serialisable):
         return compaction_table(self)
 
 
+#: A directory holding a table of its own (a Delta ``_delta_log/``, or Iceberg's
+#: ``metadata/`` with ``*.metadata.json``); nothing below it is touched.
+KEEP_NESTED_TABLE = "nested_table"
+#: A directory or file where no writer of this table puts files: outside its partition
+#: layout (``col=value/`` per partition column, in order), e.g. another tool's folder.
+KEEP_OUTSIDE_LAYOUT = "outside_table_layout"
+#: A file in the table's layout that is neither a Parquet data file nor a deletion vector.
+KEEP_NOT_TABLE_FILE = "not_a_table_file"
+#: A deletion-vector file, kept because the table has live deletion vectors and the
+#: engine cannot tell which files hold them (its own full vacuum deletes them too).
+KEEP_DELETION_VECTOR = "deletion_vector_maybe_live"
+
+
+@dataclass(frozen=True)
+class KeptPath(_Serialisable):
+    """Unreferenced files past the retention that a full vacuum kept: they may not be the
+    table's own, so it leaves them for the user to clean by hand.
+
+    Attributes:
+        path: Relative to the table root; a directory ends with ``/``.
+        reason: Why it was kept (one of the ``KEEP_*`` constants).
+        file_count: How many files the engine would have deleted there.
+    """
+
+    path: str
+    reason: str
+    file_count: int = 1
+
+
 @dataclass(frozen=True)
 class VacuumReport(_Serialisable):
     """The outcome of one ``vacuum_table`` call.
@@ -329,9 +358,9 @@ class VacuumReport(_Serialisable):
         deleted_count: How many files were (or, in a dry run, would be) deleted.
         deleted_files: Their paths relative to the table root, sorted.
         deleted_bytes: Their total size.
-        version: Table version the vacuum read before deciding (a real vacuum that
-            deletes files then adds commits of its own).
+        version: Table version the vacuum read before deciding.
         duration_seconds: Wall-clock time of the call.
+        kept: What a full vacuum found unreferenced but kept, and why, sorted by path.
     """
 
     table_name: str
@@ -344,6 +373,7 @@ class VacuumReport(_Serialisable):
     deleted_bytes: int = 0
     version: int | None = None
     duration_seconds: float = 0.0
+    kept: tuple[KeptPath, ...] = ()
 
     def __post_init__(self) -> None:
         if self.deleted_count != len(self.deleted_files):
@@ -369,10 +399,11 @@ class VacuumReport(_Serialisable):
         full: bool,
         started: float,
         version: int | None = None,
+        kept: tuple[KeptPath, ...] = (),
     ) -> VacuumReport:
         """The report of a vacuum that deleted (or would delete) ``deleted``: each file's
         path relative to the table root, mapped to its size. ``started`` is
-        ``time.perf_counter()`` when the call began."""
+        ``time.perf_counter()`` when the call began; ``kept`` what a full vacuum kept."""
         return cls(
             table_name=table_name,
             dry_run=dry_run,
@@ -384,6 +415,7 @@ class VacuumReport(_Serialisable):
             deleted_bytes=sum(deleted.values()),
             version=version,
             duration_seconds=time.perf_counter() - started,
+            kept=tuple(sorted(kept, key=lambda entry: entry.path)),
         )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 
 from pointline_storage import load_backend
 from pointline_storage.sample import order_events
@@ -501,6 +501,29 @@ def test_vacuum_retention_below_the_minimum_is_refused(root):
     line = assert_one_error_line(result, 2)
     assert "retention" in line
     assert parquet_files(root, "exchange=sse/trading_date=2024-01-02") == on_disk
+
+
+def test_full_vacuum_shows_what_it_kept_and_why(root):
+    compact_in_process(root)
+    write_deltalake(str(root / TABLE / "inner"), pa.table({"v": [1]}))
+    (root / TABLE / "notes").mkdir()
+    (root / TABLE / "notes" / "readme.txt").write_text("ours, not the table's")
+    result = run(
+        "vacuum",
+        *table_args(root, "--no-dry-run", "--full", "--retention-hours", "0"),
+        "--no-enforce-retention",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"deleted {FILES_PER_PARTITION} files")
+    kept = lines[lines.index("kept 3 unreferenced files that may not be this table's "
+                             "(delete them by hand):") + 1 :]  # fmt: skip
+    assert kept == [
+        "  kept  inner/  holds a table of its own (2 files)",
+        "  kept  notes/  outside the table's partition layout",
+    ]
+    assert (root / TABLE / "notes" / "readme.txt").exists()
+    assert DeltaTable(str(root / TABLE / "inner")).to_pyarrow_table().num_rows == 1
 
 
 # --- demo ---------------------------------------------------------------------------------

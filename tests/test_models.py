@@ -22,9 +22,11 @@ from pointline_storage import (
     VacuumReport,
 )
 from pointline_storage.models import (
+    KEEP_NESTED_TABLE,
     SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_NO_FILES,
     SKIP_NOTHING_TO_COMPACT,
+    KeptPath,
 )
 from pointline_storage.partitions import format_partition
 
@@ -86,6 +88,7 @@ def _vacuum_report() -> VacuumReport:
         deleted_files=("a.parquet", "b/c.parquet"),
         deleted_bytes=300,
         version=4,
+        kept=(KeptPath("inner/", KEEP_NESTED_TABLE, 3),),
     )
 
 
@@ -180,6 +183,7 @@ def test_vacuum_report_to_dict() -> None:
         "deleted_bytes": 300,
         "version": 4,
         "duration_seconds": 0.0,
+        "kept": [{"path": "inner/", "reason": "nested_table", "file_count": 3}],
     }
 
 

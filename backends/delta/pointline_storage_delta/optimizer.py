@@ -32,6 +32,7 @@ from pointline_storage import (
 from pointline_storage.locations import TableLocation
 from pointline_storage.redaction import secrets_masked
 from pointline_storage_delta import compaction, lease_listing, leases, vacuum
+from pointline_storage_delta.engine_errors import engine_errors
 from pointline_storage_delta.engine_options import EngineOptions
 from pointline_storage_delta.snapshot import DeltaSnapshot, open_snapshot, scan_partitions
 
@@ -89,7 +90,7 @@ class DeltaPartitionOptimizer:
     def _guarded(self) -> Iterator[None]:
         # Engines and SDKs may echo a failed request: keep secrets out of every message,
         # and out of the error texts reports are built with.
-        with secrets_masked(self._secrets):
+        with secrets_masked(self._secrets), engine_errors():
             yield
 
     @hookimpl
@@ -230,24 +231,25 @@ class DeltaPartitionOptimizer:
 
         Each append commits one file per partition, the way per-source-file ingestion does.
         """
-        location = self.locate(table_name)
-        if location.fs.exists(location.path) and location.fs.ls(location.path):
-            raise PointlineStorageError(
-                f"cannot write sample table {table_name!r}: {location.uri} is not empty"
+        with self._guarded():
+            location = self.locate(table_name)
+            if location.fs.exists(location.path) and location.fs.ls(location.path):
+                raise PointlineStorageError(
+                    f"cannot write sample table {table_name!r}: {location.uri} is not empty"
+                )
+            chunks = _chunks_per_partition(rows, partition_by, rows_per_file)
+            first, *rest = chunks
+            write_deltalake(
+                location.uri,
+                first,
+                mode="error",
+                partition_by=list(partition_by) or None,
+                storage_options=self._storage_options or None,
             )
-        chunks = _chunks_per_partition(rows, partition_by, rows_per_file)
-        first, *rest = chunks
-        write_deltalake(
-            location.uri,
-            first,
-            mode="error",
-            partition_by=list(partition_by) or None,
-            storage_options=self._storage_options or None,
-        )
-        # Appending through one loaded table reads only each new commit, not the whole log.
-        table = DeltaTable(location.uri, storage_options=self._storage_options or None)
-        for batch in rest:
-            write_deltalake(table, batch, mode="append")
+            # Appending through one loaded table reads only each new commit, not the whole log.
+            table = DeltaTable(location.uri, storage_options=self._storage_options or None)
+            for batch in rest:
+                write_deltalake(table, batch, mode="append")
 
 
 def _chunks_per_partition(

@@ -109,6 +109,13 @@ class DeltaS3Optimizer(DeltaPartitionOptimizer):
         endpoint = self.settings.describe_endpoint()
         try:
             yield
+        except botocore.exceptions.NoCredentialsError as exc:
+            raise StorageAccessError(
+                f"no S3 credentials found for {location.uri} at {endpoint}: set "
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for "
+                "temporary keys), as storage options or environment variables, or "
+                "AWS_PROFILE for a profile of ~/.aws/credentials"
+            ) from exc
         except PermissionError as exc:
             raise StorageAccessError(
                 f"{endpoint} refused access to {location.uri}: {exc} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -224,7 +225,7 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
 
     The cost is one read of the in-memory snapshot, whatever the number of partitions.
     """
-    files = pa.table(snapshot.table.get_add_actions(flatten=True))
+    files = live_rows(snapshot.table, pa.table(snapshot.table.get_add_actions(flatten=True)))
     keys = [f"partition.{column}" for column in snapshot.partition_columns]
     paths = files.select(["path", *keys])
     small = pc.less(files["size_bytes"], target_size)
@@ -267,6 +268,51 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
         if small_count:
             mergeable.add(partition)
     return PartitionScan(stats=stats, mergeable=frozenset(mergeable), files=paths)
+
+
+def live_rows(table: DeltaTable, files: pa.Table) -> pa.Table:
+    """``files`` (add actions) with ``num_records`` counting live rows: a file's physical
+    rows minus those its deletion vector marks deleted.
+
+    deltalake 1.6 leaves ``deletionVector.cardinality`` out of the add actions, so the
+    vectors are read (only on tables whose protocol enables them).
+    """
+    if "deletionVector.cardinality" in files.column_names:
+        deleted = pc.fill_null(files["deletionVector.cardinality"], 0)
+    elif "deletionVectors" in (table.protocol().reader_features or []):
+        deleted = _deleted_per_file(table, files["path"])
+    else:
+        return files
+    live = pc.subtract(files["num_records"], pc.cast(deleted, pa.int64()))
+    return files.set_column(files.schema.get_field_index("num_records"), "num_records", live)
+
+
+def _deleted_per_file(table: DeltaTable, paths: pa.ChunkedArray) -> pa.Array:
+    """Rows each file's deletion vector deletes, aligned with ``paths`` (0 without one)."""
+    vectors = pa.table(table.deletion_vectors())
+    if not vectors.num_rows:
+        return pa.repeat(pa.scalar(0, pa.int64()), len(paths))
+    selection = vectors["selection_vector"].combine_chunks()
+    # A selection vector keeps a row where True; count the Falses of each file.
+    dropped = pc.cast(pc.invert(pc.list_flatten(selection)), pa.int64())
+    owners = pc.list_parent_indices(selection)
+    counts = (
+        pa.table({"owner": owners, "dropped": dropped})
+        .group_by("owner", use_threads=False)
+        .aggregate([("dropped", "sum")])
+    )
+    per_vector = dict(
+        zip(counts["owner"].to_pylist(), counts["dropped_sum"].to_pylist(), strict=True)
+    )
+    # The vectors name files by absolute URI; the add actions by relative, encoded path.
+    root = table.table_uri.rstrip("/") + "/"
+    by_file = {
+        urllib.parse.unquote(uri.removeprefix(root)): per_vector.get(index, 0)
+        for index, uri in enumerate(vectors["filepath"].to_pylist())
+    }
+    return pa.array(
+        [by_file.get(urllib.parse.unquote(path), 0) for path in paths.to_pylist()], pa.int64()
+    )
 
 
 def file_changes(

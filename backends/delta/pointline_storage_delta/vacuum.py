@@ -5,14 +5,52 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
+import pyarrow as pa
 from deltalake.exceptions import DeltaError
 from fsspec.implementations.local import LocalFileSystem
 
-from pointline_storage import RetentionTooShortError, StorageError, TableLocation, VacuumReport
+from pointline_storage import (
+    KeptPath,
+    RetentionTooShortError,
+    StorageError,
+    TableLocation,
+    VacuumReport,
+)
+from pointline_storage_delta import debris, table_files
 from pointline_storage_delta.snapshot import DeltaSnapshot
+from pointline_storage_delta.table_files import FileInfo
 
 RETENTION_PROPERTY = "delta.deletedFileRetentionDuration"
+MAX_WRITER_VERSION = 7
+#: Writer features whose tables vacuum knows how to clean: those that change nothing
+#: about which files a version needs, and deletion vectors (see
+#: :mod:`~pointline_storage_delta.debris`). Checkpoint sidecars live in ``_delta_log``.
+KNOWN_WRITER_FEATURES = frozenset(
+    {
+        "appendOnly",
+        "invariants",
+        "checkConstraints",
+        "changeDataFeed",
+        "generatedColumns",
+        "columnMapping",
+        "identityColumns",
+        "timestampNtz",
+        "timestampNanos",
+        "variantType",
+        "variantType-preview",
+        "deletionVectors",
+        "domainMetadata",
+        "v2Checkpoint",
+        "inCommitTimestamp",
+        "rowTracking",
+        "typeWidening",
+        "typeWidening-preview",
+        "vacuumProtocolCheck",
+        "clustering",
+    }
+)
 #: The Delta protocol's default for ``delta.deletedFileRetentionDuration``: one week.
 DEFAULT_MIN_RETENTION_HOURS = 168.0
 
@@ -26,8 +64,6 @@ _UNIT_HOURS = {
     "microsecond": 1 / 3_600_000_000,
 }
 _INTERVAL_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+?)s?\b")
-#: How the engine's local store names a file while writing it (renamed when complete).
-_STAGED_NAME = re.compile(r"#\d+$")
 
 
 def minimum_retention_hours(configuration: Mapping[str, str]) -> float | None:
@@ -65,34 +101,54 @@ def vacuum_table(
     """Vacuum a freshly loaded snapshot (the caller must not pass a stale one);
     ``started`` is when the whole call began.
 
+    The engine decides once, in a dry run, which files no version within the retention
+    needs; a full vacuum keeps those that may not be the table's own
+    (:mod:`~pointline_storage_delta.debris`); then this deletes the rest itself, in batches
+    where the storage has them. So a dry run lists exactly what a real run deletes, and a
+    vacuum adds no commit to the table.
+
     Raises:
         RetentionTooShortError: enforcement is on and the retention is below the table's
             minimum; raised before anything is deleted.
+        StorageError: the engine failed, or a file could not be deleted.
     """
+    _check_writable(snapshot, table_name)
     if enforce_retention_duration:
         minimum = minimum_retention_hours(snapshot.configuration)
         if minimum is not None and retention_hours < minimum:
             raise _too_short(table_name, retention_hours, f"{minimum:g} hours")
-    # The engine also names files an earlier vacuum already deleted, and can answer with
-    # absolute paths: report only files that exist, relative to the table root.
-
-    def engine_vacuum(dry: bool) -> list[str]:
-        files = _engine_vacuum(
-            snapshot, table_name, retention_hours, dry, enforce_retention_duration, full
+    # A full vacuum needs one listing of the table (nested tables, sizes), and so does a
+    # lite one where a listing is cheaper than asking per file (object stores): it runs
+    # while the engine, which releases the GIL, decides.
+    local = isinstance(location.fs, LocalFileSystem)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        listed = pool.submit(table_files.list_table, location) if full or not local else None
+        engine = _engine_vacuum(
+            snapshot, table_name, retention_hours, enforce_retention_duration, full
         )
-        return _relative(files, location)
-
-    # A dry pass first: a real engine vacuum commits new table versions even when it
-    # deletes nothing, and a no-op must leave the table as it was.
-    candidates = engine_vacuum(dry=True)
-    staged = _staged_leftovers(location, retention_hours) if full else []
-    sizes = _existing_sizes(candidates + staged, location)
-    deleted = [path for path in candidates if path in sizes]
+        listing = None if listed is None else listed.result()
+    # The engine names a file once per remove action (a file compacted away with its
+    # deletion vector has two), and may answer with absolute paths.
+    candidates = list(dict.fromkeys(_relative(engine, location)))
+    kept: tuple[KeptPath, ...] = ()
+    if listing is None:
+        sizes = table_files.existing_sizes(candidates, location)
+    else:
+        sizes = {path: info.size for path, info in listing.items()}
+    if full and listing is not None:
+        candidates += _staged_leftovers(listing, location, retention_hours)
+        decided = debris.sort_candidates(
+            candidates,
+            partition_columns=snapshot.partition_columns,
+            nested=debris.nested_tables(listing),
+            live_deletion_vectors=_has_live_deletion_vectors(snapshot),
+        )
+        candidates, kept = list(decided.deletable), decided.kept
+    # The engine also names files an earlier vacuum already deleted: report only those
+    # that exist.
+    deleted = sorted(path for path in candidates if path in sizes)
     if deleted and not dry_run:
-        deleted = [path for path in engine_vacuum(dry=False) if path in sizes]
-    if staged and not dry_run:
-        _remove(staged, location)
-    deleted += [path for path in staged if path in sizes]
+        table_files.delete(deleted, location)
     return VacuumReport.from_deleted(
         {path: sizes[path] for path in deleted},
         table_name=table_name,
@@ -102,14 +158,31 @@ def vacuum_table(
         full=full,
         started=started,
         version=snapshot.version,
+        kept=kept,
     )
+
+
+def _check_writable(snapshot: DeltaSnapshot, table_name: str) -> None:
+    """Refuse tables whose writer protocol asks for what this vacuum does not know.
+
+    Deleting is writing: the engine's own vacuum commits, so its protocol check refuses
+    such tables, but its dry run reads them happily. A feature may change which files
+    the table still needs, so an unknown one means: do not delete.
+    """
+    protocol = snapshot.table.protocol()
+    unknown = sorted(set(protocol.writer_features or ()) - KNOWN_WRITER_FEATURES)
+    if protocol.min_writer_version > MAX_WRITER_VERSION or unknown:
+        needs = ", ".join(unknown) or f"writer version {protocol.min_writer_version}"
+        raise StorageError(
+            f"cannot vacuum table {table_name!r}: it requires writer features this version "
+            f"does not support ({needs}); upgrade pointline-storage and deltalake"
+        )
 
 
 def _engine_vacuum(
     snapshot: DeltaSnapshot,
     table_name: str,
     retention_hours: int,
-    dry_run: bool,
     enforce_retention_duration: bool,
     full: bool,
 ) -> list[str]:
@@ -117,7 +190,7 @@ def _engine_vacuum(
         return list(
             snapshot.table.vacuum(
                 retention_hours=retention_hours,
-                dry_run=dry_run,
+                dry_run=True,
                 enforce_retention_duration=enforce_retention_duration,
                 full=full,
             )
@@ -131,7 +204,16 @@ def _engine_vacuum(
         raise StorageError(f"vacuum of table {table_name!r} failed: {exc}") from exc
 
 
-def _staged_leftovers(location: TableLocation, retention_hours: int) -> list[str]:
+def _has_live_deletion_vectors(snapshot: DeltaSnapshot) -> bool:
+    table = snapshot.table
+    if "deletionVectors" not in (table.protocol().reader_features or []):
+        return False
+    return bool(pa.table(table.deletion_vectors()).num_rows > 0)
+
+
+def _staged_leftovers(
+    listing: Mapping[str, FileInfo], location: TableLocation, retention_hours: int
+) -> list[str]:
     """Half-written files a killed local writer left, at least ``retention_hours`` old.
 
     The engine's local store writes ``name#N`` and renames it when complete, and hides
@@ -139,29 +221,15 @@ def _staged_leftovers(location: TableLocation, retention_hours: int) -> list[str
     """
     if not isinstance(location.fs, LocalFileSystem):
         return []
-    root = location.path.rstrip("/") + "/"
     cutoff = time.time() - retention_hours * 3600
-    leftovers = []
-    for name, info in location.fs.find(root, detail=True).items():
-        relative = name[len(root) :]
-        if (
-            _STAGED_NAME.search(relative)
-            and not relative.startswith("_delta_log/")
-            and info["mtime"] <= cutoff
-        ):
-            leftovers.append(relative)
-    return leftovers
-
-
-def _remove(paths: list[str], location: TableLocation) -> None:
-    root = location.path.rstrip("/") + "/"
-    for path in paths:
-        try:
-            location.fs.rm_file(root + path)
-        except FileNotFoundError:  # another vacuum got there first
-            pass
-        except OSError as exc:
-            raise StorageError(f"vacuum could not delete {path}: {exc}") from exc
+    return [
+        path
+        for path, info in listing.items()
+        if debris.STAGED_NAME.search(path)
+        and not path.startswith("_delta_log/")
+        and info.mtime is not None
+        and info.mtime <= cutoff
+    ]
 
 
 def _relative(paths: list[str], location: TableLocation) -> list[str]:
@@ -174,22 +242,6 @@ def _relative(paths: list[str], location: TableLocation) -> list[str]:
                 break
         relative.append(path)
     return relative
-
-
-def _existing_sizes(paths: list[str], location: TableLocation) -> dict[str, int]:
-    """Sizes of those of ``paths`` (relative) that exist, listing only their directories."""
-    root = location.path.rstrip("/") + "/"
-    sizes = {}
-    for directory in sorted({path.rpartition("/")[0] for path in paths}):
-        try:
-            entries = location.fs.ls(root + directory, detail=True)
-        except FileNotFoundError:
-            continue
-        for entry in entries:
-            name = entry["name"]
-            if entry.get("type") == "file" and name.startswith(root):
-                sizes[name[len(root) :]] = int(entry.get("size") or 0)
-    return sizes
 
 
 def _too_short(table_name: str, retention_hours: int, minimum: str) -> RetentionTooShortError:
