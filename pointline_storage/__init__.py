@@ -21,8 +21,11 @@ Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
 ``to_arrow()``):
     ``CompactionReport`` of ``PartitionCompactionResult``, whose ``status`` is a
     ``PartitionStatus`` and whose ``skipped_reason`` is ``SKIP_BELOW_MIN_SMALL_FILES``,
-    ``SKIP_NO_FILES`` or ``SKIP_NOTHING_TO_COMPACT``; ``TableInspection`` of
-    ``PartitionStats``; ``VacuumReport``. A partition is a ``PartitionKey``: ``(column,
+    ``SKIP_NO_FILES``, ``SKIP_NOTHING_TO_COMPACT`` or ``SKIP_CHANGED_SINCE_PLAN``;
+    ``TableInspection`` of
+    ``PartitionStats``; ``VacuumReport``. ``CompactionPlan`` (of ``PlannedPartition``,
+    JSON format ``PLAN_FORMAT``, ``InvalidPlanError``) is what ``Backend.plan_compaction``
+    makes and ``Backend.execute_plan`` runs, anywhere. A partition is a ``PartitionKey``: ``(column,
     value)`` pairs in column order, values canonical (``format_partition`` renders it,
     ``NULL_VALUE`` stands for a null value).
 
@@ -76,6 +79,7 @@ from pointline_storage.locations import (
 )
 from pointline_storage.models import (
     SKIP_BELOW_MIN_SMALL_FILES,
+    SKIP_CHANGED_SINCE_PLAN,
     SKIP_NO_FILES,
     SKIP_NOTHING_TO_COMPACT,
     BackendInfo,
@@ -96,6 +100,12 @@ from pointline_storage.partitions import (
     normalize_partitions,
     render_stored_value,
 )
+from pointline_storage.plans import (
+    PLAN_FORMAT,
+    CompactionPlan,
+    InvalidPlanError,
+    PlannedPartition,
+)
 from pointline_storage.redaction import redact, secret_values
 from pointline_storage.registry import ENTRY_POINT_GROUP, available_backends
 from pointline_storage.trace import TraceObserver
@@ -103,7 +113,9 @@ from pointline_storage.trace import TraceObserver
 __all__ = [
     "ENTRY_POINT_GROUP",
     "NULL_VALUE",
+    "PLAN_FORMAT",
     "SKIP_BELOW_MIN_SMALL_FILES",
+    "SKIP_CHANGED_SINCE_PLAN",
     "SKIP_NOTHING_TO_COMPACT",
     "SKIP_NO_FILES",
     "Backend",
@@ -111,9 +123,11 @@ __all__ = [
     "BackendLoadError",
     "BackendNotFoundError",
     "CompactionFailedError",
+    "CompactionPlan",
     "CompactionReport",
     "InvalidOptionError",
     "InvalidPartitionError",
+    "InvalidPlanError",
     "InvalidTableNameError",
     "PartitionCompactionResult",
     "PartitionKey",
@@ -121,6 +135,7 @@ __all__ = [
     "PartitionSpec",
     "PartitionStats",
     "PartitionStatus",
+    "PlannedPartition",
     "PointlineStorageError",
     "RetentionTooShortError",
     "StorageAccessError",
