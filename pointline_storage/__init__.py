@@ -16,6 +16,7 @@ Calling:
     ``inspect_partitions``, ``vacuum_table``); ``available_backends`` lists the installed
     ones as ``BackendInfo``, found in the entry-point group ``ENTRY_POINT_GROUP``.
     ``PartitionOptimizer`` and ``TableVacuum`` are the Protocols a loaded backend satisfies.
+    A backend does not pickle; its ``spec`` (a ``BackendSpec``) does, and ``.load()``s it.
 
 Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
 ``to_arrow()``):
@@ -108,6 +109,7 @@ from pointline_storage.plans import (
 )
 from pointline_storage.redaction import redact, secret_values
 from pointline_storage.registry import ENTRY_POINT_GROUP, available_backends
+from pointline_storage.spec import BackendSpec
 from pointline_storage.trace import TraceObserver
 
 __all__ = [
@@ -122,6 +124,7 @@ __all__ = [
     "BackendInfo",
     "BackendLoadError",
     "BackendNotFoundError",
+    "BackendSpec",
     "CompactionFailedError",
     "CompactionPlan",
     "CompactionReport",
