@@ -8,8 +8,10 @@ backend's typed reports instead of pluggy's untyped results.
 
 from __future__ import annotations
 
+import concurrent.futures
 import inspect
 import os
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -115,6 +117,8 @@ class Backend:
         max_concurrent_tasks: int | None = None,
         max_spill_size: int | None = None,
         compression: str | None = None,
+        executor: concurrent.futures.Executor | None = None,
+        shards: int | None = None,
     ) -> CompactionReport:
         """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -149,6 +153,11 @@ class Backend:
             compression: Parquet codec of the rewritten files, optionally with a level:
                 ``"zstd(4)"``, ``"snappy"``, ``"gzip(6)"``, ``"lz4_raw"``, ... ``None``:
                 the engine's default (for deltalake 1.x compaction, zstd level 4).
+            executor: Spread the work over this ``concurrent.futures.Executor`` (a dask
+                ``Client.get_executor()``, a spawn ``ProcessPoolExecutor``, ...): plan here
+                (:meth:`plan_compaction`), then :meth:`execute_plan` with ``executor``
+                and ``shards``. A dry run only plans, so it runs here.
+            shards: With ``executor``: see :meth:`execute_plan`.
 
         Returns:
             A per-partition report, sorted by partition.
@@ -172,6 +181,29 @@ class Backend:
         compression = _checked_engine_options(
             partitions_per_commit, max_concurrent_tasks, max_spill_size, compression
         )
+        _check_executor(executor, shards)
+        if executor is not None and not dry_run:
+            started = time.perf_counter()
+            plan = self.plan_compaction(
+                table_name,
+                partitions=specs,
+                target_file_size_bytes=target_file_size_bytes,
+                min_small_files=min_small_files,
+            )
+            return self._execute_sharded(
+                plan,
+                executor=executor,
+                shards=shards,
+                continue_on_error=continue_on_error,
+                progress=progress,
+                started=started,
+                options={
+                    "partitions_per_commit": partitions_per_commit,
+                    "max_concurrent_tasks": max_concurrent_tasks,
+                    "max_spill_size": max_spill_size,
+                    "compression": compression,
+                },
+            )
         return self._call(
             "compact_partitions",
             CompactionReport,
@@ -240,6 +272,8 @@ class Backend:
         max_concurrent_tasks: int | None = None,
         max_spill_size: int | None = None,
         compression: str | None = None,
+        executor: concurrent.futures.Executor | None = None,
+        shards: int | None = None,
     ) -> CompactionReport:
         """Compact the partitions a plan names, with the plan's target size and threshold.
 
@@ -260,6 +294,21 @@ class Backend:
             max_concurrent_tasks: As for :meth:`compact_partitions`.
             max_spill_size: As for :meth:`compact_partitions`.
             compression: As for :meth:`compact_partitions`.
+            executor: Run the plan as ``shards`` tasks of this executor instead of here:
+                ``plan.split(shards)``, one shard per task, each loading this backend from
+                :attr:`spec` in its worker. The reports merge into one that reads like a
+                single call's: results sorted, counters derived, ``version_before`` the
+                plan's version, ``version_after`` the table's version once every shard is
+                done, ``duration_seconds`` the wall time of this call. ``progress`` is
+                called here as each shard's results arrive. A shard whose task raised or
+                whose worker died costs only its partitions: they are reported
+                ``failed`` with the reason, before-values from the plan and after-values
+                measured from the table. With ``continue_on_error=False`` each shard stops
+                at its first failure, and this call raises once all shards are done. A
+                process pool must not fork (use a ``spawn`` context).
+            shards: How many tasks at most (default: the executor's ``max_workers`` if it
+                has one, else the CPU count). Partitions that share a commit stay in one
+                shard where the balance of bytes allows.
 
         Raises:
             InvalidPlanError: the plan's partition columns are not the table's.
@@ -278,6 +327,23 @@ class Backend:
         compression = _checked_engine_options(
             partitions_per_commit, max_concurrent_tasks, max_spill_size, compression
         )
+        _check_executor(executor, shards)
+        options = {
+            "partitions_per_commit": partitions_per_commit,
+            "max_concurrent_tasks": max_concurrent_tasks,
+            "max_spill_size": max_spill_size,
+            "compression": compression,
+        }
+        if executor is not None:
+            return self._execute_sharded(
+                plan,
+                executor=executor,
+                shards=shards,
+                continue_on_error=continue_on_error,
+                progress=progress,
+                started=time.perf_counter(),
+                options=options,
+            )
         self._require_hook("execute_plan", "execute compaction plans")
         return self._call(
             "execute_plan",
@@ -285,20 +351,48 @@ class Backend:
             plan=plan,
             continue_on_error=continue_on_error,
             progress=progress,
-            partitions_per_commit=partitions_per_commit,
-            max_concurrent_tasks=max_concurrent_tasks,
-            max_spill_size=max_spill_size,
-            compression=compression,
+            **options,
+        )
+
+    def _execute_sharded(
+        self,
+        plan: CompactionPlan,
+        *,
+        executor: concurrent.futures.Executor,
+        shards: int | None,
+        continue_on_error: bool,
+        progress: Callable[[PartitionCompactionResult], None] | None,
+        started: float,
+        options: dict[str, Any],
+    ) -> CompactionReport:
+        from pointline_storage import scaleout
+
+        # Refuse here what every worker would refuse, before any task starts.
+        self._require_hook("execute_plan", "execute compaction plans")
+        implementations = self.plugin_manager.hook.execute_plan.get_hookimpls()
+        self._refuse_unsupported("execute_plan", implementations, options)
+        return scaleout.execute_sharded(
+            self,
+            plan,
+            executor=executor,
+            shards=shards,
+            continue_on_error=continue_on_error,
+            progress=progress,
+            options=options,
+            started=started,
         )
 
     def inspect_partitions(
-        self, table_name: str, partitions: Iterable[PartitionSpec] | None = None
+        self,
+        table_name: str,
+        partitions: Iterable[PartitionSpec | PartitionKey] | None = None,
     ) -> TableInspection:
         """Return file count, small-file count, bytes and rows per partition; write nothing.
 
         Args:
             table_name: The table, relative to the backend root (or a ``table_paths`` key).
-            partitions: The partitions to report; ``None`` for every partition.
+            partitions: The partitions to report (mappings or canonical keys, as for
+                :meth:`compact_partitions`); ``None`` for every partition.
 
         Raises:
             InvalidPartitionError: a partition does not match the table's columns or types.
@@ -509,6 +603,18 @@ def _checked_engine_options(
     if max_spill_size is not None:
         _require_int("max_spill_size", max_spill_size, minimum=1, maximum=MAX_INT64)
     return None if compression is None else _canonical_compression(compression)
+
+
+def _check_executor(executor: object, shards: object) -> None:
+    if executor is not None and not isinstance(executor, concurrent.futures.Executor):
+        raise InvalidOptionError(
+            f"executor must be a concurrent.futures.Executor (for dask: "
+            f"client.get_executor()), got {type(executor).__name__}"
+        )
+    if shards is not None:
+        if executor is None:
+            raise InvalidOptionError("shards needs an executor to run the shards on")
+        _require_int("shards", shards, minimum=1)
 
 
 def _canonical_compression(value: str) -> str:
