@@ -25,6 +25,7 @@ from pointline_storage.backend import (
     Backend,
     load_backend,
 )
+from pointline_storage.cli_executors import executor_for, executor_options
 from pointline_storage.demo import DEMO_TABLE, PROG_NAME, run_demo
 from pointline_storage.errors import CompactionFailedError, PointlineStorageError
 from pointline_storage.partitions import PartitionSpec
@@ -285,6 +286,7 @@ def inspect(
     help="Parquet codec of rewritten files: zstd(4), snappy, gzip(6), lz4_raw, brotli, "
     "uncompressed. Default: the engine's (zstd level 4 for Delta).",
 )
+@executor_options
 @click.pass_context
 def compact(
     ctx: click.Context,
@@ -303,6 +305,8 @@ def compact(
     max_concurrent_tasks: int | None,
     max_spill_size: int | None,
     compression: str | None,
+    workers: int | None,
+    dask_scheduler: str | None,
 ) -> None:
     """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -323,19 +327,21 @@ def compact(
         )
     opened = _open(backend, root, table_paths, storage_options)
     try:
-        report = compact_with_progress(
-            opened,
-            table_name,
-            partitions,
-            target_file_size_bytes=target_file_size,
-            min_small_files=min_small_files,
-            dry_run=dry_run,
-            continue_on_error=not stop_on_error,
-            partitions_per_commit=partitions_per_commit,
-            max_concurrent_tasks=max_concurrent_tasks,
-            max_spill_size=max_spill_size,
-            compression=compression,
-        )
+        with executor_for(workers, dask_scheduler) as executor:
+            report = compact_with_progress(
+                opened,
+                table_name,
+                partitions,
+                target_file_size_bytes=target_file_size,
+                min_small_files=min_small_files,
+                dry_run=dry_run,
+                continue_on_error=not stop_on_error,
+                partitions_per_commit=partitions_per_commit,
+                max_concurrent_tasks=max_concurrent_tasks,
+                max_spill_size=max_spill_size,
+                compression=compression,
+                executor=executor,
+            )
     except CompactionFailedError as exc:
         _emit(exc.report, as_json, cli_render.render_compaction)
         raise
@@ -473,6 +479,8 @@ def _error_line(message: str) -> None:
     message = redact(message, _given_secrets | secret_values(os.environ))
     click.echo(f"{click.style('error:', fg='red')} {cli_render.one_line(message)}", err=True)
 
+
+__import__("pointline_storage.cli_plans").cli_plans.register(cli)  # plan, execute
 
 if __name__ == "__main__":
     main()

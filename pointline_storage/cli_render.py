@@ -13,6 +13,7 @@ import click
 
 from pointline_storage.models import (
     SKIP_BELOW_MIN_SMALL_FILES,
+    SKIP_CHANGED_SINCE_PLAN,
     SKIP_NO_FILES,
     BackendInfo,
     CompactionReport,
@@ -195,6 +196,8 @@ def _note(result: PartitionCompactionResult, report: CompactionReport) -> str:
         )
     if result.skipped_reason == SKIP_NO_FILES:
         return f"{SKIP_NO_FILES} (partition not in table)"
+    if result.skipped_reason == SKIP_CHANGED_SINCE_PLAN:
+        return f"{SKIP_CHANGED_SINCE_PLAN} (planned files compacted or deleted since)"
     return result.skipped_reason or ""
 
 

@@ -135,7 +135,7 @@ class CompactionPlan:
                     for result in self.skipped
                 ],
             },
-            indent=1,
+            separators=(",", ":"),
         )
 
     @classmethod

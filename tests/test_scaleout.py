@@ -217,3 +217,22 @@ def test_worker_errors_cross_processes_as_text(local, client, tmp_path):
     assert all("TableNotFoundError: table 't' not found" in error for error in errors)
     error = ShardError("shard 0 failed in its worker: DeltaError: boom")
     assert str(pickle.loads(pickle.dumps(error))) == str(error)
+
+
+def test_cli_compact_on_a_dask_scheduler(local, client):
+    from click.testing import CliRunner
+
+    from pointline_storage.cli import cli
+
+    named = [",".join(f"{column}={value}" for column, value in spec.items()) for spec in SPECS]
+    outcome = CliRunner().invoke(
+        cli,
+        ["compact", "--root", local.spec.root, "--table", "t", "--min-small-files", "2",
+         "--dask-scheduler", client.scheduler.address, "--json",
+         *[arg for partition in named for arg in ("--partition", partition)]],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert outcome.exit_code == 0, outcome.output
+    report = json.loads(outcome.stdout)
+    assert report["succeeded_partitions"] == 6
+    assert report["version_after"] == open_table(local).version()

@@ -1,0 +1,97 @@
+"""The plan and execute commands, and compact --workers: in-process through click's runner,
+and as a fresh interpreter where exit codes and error lines are the subject."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from deltalake import DeltaTable
+from test_cli import assert_one_error_line, run
+
+from pointline_storage import CompactionPlan, load_backend
+from pointline_storage.cli import cli
+from pointline_storage.testing import sample_rows, sorted_rows
+
+SSE = "exchange=sse,trading_date=2024-01-02"
+SZSE = "exchange=szse,trading_date=2024-01-02"
+SSE_LATER = "exchange=sse,trading_date=2024-01-03"
+
+
+class Result:
+    def __init__(self, args: tuple[str, ...]) -> None:
+        outcome = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        self.returncode, self.stdout, self.stderr = outcome.exit_code, outcome.stdout, ""
+
+
+def invoke(*args: str) -> Result:
+    return Result(args)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    load_backend("delta-local", root=tmp_path).write_sample_table(
+        "t",
+        rows=sample_rows(files_per_partition=3),
+        partition_by=("exchange", "trading_date"),
+        rows_per_file=20,
+    )
+    return tmp_path
+
+
+def test_plan_then_execute(root, tmp_path):
+    plan_file = tmp_path / "plan.json"
+    version = DeltaTable(str(root / "t")).version()
+    planned = invoke(
+        "plan", "--root", str(root), "--table", "t", "--partition", SSE, "--partition", SZSE,
+        "--min-small-files", "2", "--output", str(plan_file),
+    )  # fmt: skip
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stdout.startswith(
+        f"planned 2 partitions of table 't' at version {version}: 6 files, "
+    )
+    assert DeltaTable(str(root / "t")).version() == version
+    plan = CompactionPlan.from_json(plan_file.read_text())
+    assert len(plan.partitions) == 2
+    before = sorted_rows(DeltaTable(str(root / "t")).to_pyarrow_table())
+    done = invoke("execute", str(plan_file), "--root", str(root), "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["succeeded_partitions"] == 2
+    assert report["version_before"] == version
+    assert sorted_rows(DeltaTable(str(root / "t")).to_pyarrow_table()).equals(before)
+    again = invoke("execute", str(plan_file), "--root", str(root))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("changed_since_plan") == 2
+
+
+def test_plan_prints_json_without_output(root):
+    planned = invoke("plan", "--root", str(root), "--table", "t", "--partition", SSE)
+    assert planned.returncode == 0, planned.stderr
+    plan = CompactionPlan.from_json(planned.stdout)
+    assert [r.skipped_reason for r in plan.skipped] == ["below_min_small_files"]
+
+
+def test_compact_on_local_workers(root):
+    done = invoke(
+        "compact", "--root", str(root), "--table", "t", "--partition", SSE, "--partition",
+        SSE_LATER, "--partition", SZSE, "--min-small-files", "2", "--workers", "2", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["succeeded_partitions"] == 3
+    assert {r["after_file_count"] for r in report["partitions"]} == {1}
+
+
+def test_bad_plans_and_options_are_one_error_line(root, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": 9}')
+    line = assert_one_error_line(run("execute", str(bad), "--root", str(root)), 1)
+    assert f"{bad}: unknown compaction plan format 9" in line
+    both = run(
+        "compact", "--root", str(root), "--table", "t", "--partition", SSE,
+        "--workers", "2", "--dask-scheduler", "tcp://127.0.0.1:1",
+    )  # fmt: skip
+    assert "give --workers or --dask-scheduler, not both" in assert_one_error_line(both, 2)
