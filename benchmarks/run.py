@@ -20,6 +20,7 @@ from benchmarks import (
     case_one_partition,
     case_planning,
     case_s3,
+    case_scaleout,
 )
 from benchmarks.chart import case_two_chart
 from benchmarks.report import Row, render
@@ -28,7 +29,7 @@ CHART = Path(__file__).resolve().parent / "case2.png"
 
 
 def main() -> None:
-    """Parse options, run cases 1-5, print the table, write the case 2 chart."""
+    """Parse options, run cases 1-6, print the table, write the case 2 chart."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--repeats", type=int, default=3, help="runs per side (default 3)")
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temporary dir")
@@ -52,6 +53,7 @@ def main() -> None:
         # Case 1's table again, uploaded to a local moto_server.
         base1 = root / "c1" / "one_partition"
         rows += _step("case 5", lambda: case_s3.run(base1, max(3, options.repeats)))
+        rows += _step("case 6", lambda: case_scaleout.run(root / "c6", options.repeats))
     case_two_chart(samples, options.chart)
     print()
     print(
