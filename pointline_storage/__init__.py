@@ -44,6 +44,8 @@ Writing a backend (see CONTRIBUTING.md and the conformance suite
     ``PartitionSpec`` (column -> value), which ``normalize_partitions`` checks against the
     table's columns, rendering values with ``canonical_value`` by ``ValueKind``;
     ``render_stored_value`` renders values read from storage the same way;
+    ``count_small_files`` counts a partition's small files (those a compaction could
+    merge: below the target and fitting with another file within it);
     ``resolve_table_location`` (with ``validate_table_name``) turns a table name into a
     ``TableLocation``. ``secret_values`` picks the secrets out of storage options and
     ``redact`` masks them in any message.
@@ -109,6 +111,7 @@ from pointline_storage.plans import (
 )
 from pointline_storage.redaction import redact, secret_values
 from pointline_storage.registry import ENTRY_POINT_GROUP, available_backends
+from pointline_storage.small_files import count_small_files
 from pointline_storage.spec import BackendSpec
 from pointline_storage.trace import TraceObserver
 
@@ -155,6 +158,7 @@ __all__ = [
     "ValueKind",
     "available_backends",
     "canonical_value",
+    "count_small_files",
     "format_partition",
     "hookimpl",
     "load_backend",

@@ -36,7 +36,7 @@ def register(group: click.Group) -> None:
         base._partition_option(
             "Partition to plan, naming every partition column (repeatable, at least one)."
         ),
-        *_PLAN_OPTIONS,
+        *_plan_options(base),
     )
     execute_command = _decorated(execute, *_execute_options(base))
     group.add_command(click.command("plan")(click.pass_context(plan_command)))
@@ -55,31 +55,32 @@ def _decorated(function: Callable[..., Any], *decorators: Callable[..., Any]) ->
     return command
 
 
-_PLAN_OPTIONS: list[Callable[..., Any]] = [
-    click.option(
-        "--target-file-size",
-        type=click.IntRange(min=1),
-        default=None,
-        metavar="BYTES",
-        help="Files smaller than this are merged towards it. Default: the table's setting, "
-        "else the engine's.",
-    ),
-    click.option(
-        "--min-small-files",
-        type=click.IntRange(min=0),
-        default=DEFAULT_MIN_SMALL_FILES,
-        show_default=True,
-        metavar="N",
-        help="Skip a partition with fewer small files than this.",
-    ),
-    click.option(
-        "--output",
-        type=click.Path(dir_okay=False, writable=True, path_type=Path),
-        default=None,
-        metavar="PATH",
-        help="Write the plan's JSON here (default: print it).",
-    ),
-]
+def _plan_options(base: ModuleType) -> list[Callable[..., Any]]:
+    return [
+        click.option(
+            "--target-file-size",
+            type=base.SIZE,
+            default=None,
+            metavar="SIZE",
+            help=f"Files smaller than this are merged towards it ({base.SIZE_EXAMPLES}). "
+            "Default: the table's delta.targetFileSize, else the engine's.",
+        ),
+        click.option(
+            "--min-small-files",
+            type=click.IntRange(min=0),
+            default=DEFAULT_MIN_SMALL_FILES,
+            show_default=True,
+            metavar="N",
+            help="Skip a partition with fewer small files than this.",
+        ),
+        click.option(
+            "--output",
+            type=click.Path(dir_okay=False, writable=True, path_type=Path),
+            default=None,
+            metavar="PATH",
+            help="Write the plan's JSON here (default: print it).",
+        ),
+    ]
 
 
 def _execute_options(base: ModuleType) -> list[Callable[..., Any]]:

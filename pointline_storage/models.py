@@ -86,7 +86,8 @@ class PartitionCompactionResult(_Serialisable):
         skipped_reason: Why the partition was skipped (one of the ``SKIP_*`` constants).
         error: ``"ExceptionType: message"`` when the partition failed.
         status: What happened, see :data:`PartitionStatus`.
-        small_file_count: Files smaller than the target size before the call.
+        small_file_count: Small files before the call: smaller than the target size and
+            able to merge with another file within it (see ``count_small_files``).
         bytes_before: Total size of the partition's files before the call.
         bytes_after: Total size after the call, measured like ``after_file_count``.
         rows_before: Rows before the call (``None`` if the table lacks row statistics).
@@ -391,7 +392,8 @@ class PartitionStats(_Serialisable):
     Attributes:
         partition: The partition, canonically rendered.
         file_count: Data files in the partition.
-        small_file_count: Files smaller than the target size.
+        small_file_count: Small files: smaller than the target size and able to merge
+            with another file within it (see ``count_small_files``).
         total_bytes: Total size of the files.
         total_rows: Total rows (``None`` if the table lacks row statistics).
     """
@@ -407,6 +409,22 @@ class PartitionStats(_Serialisable):
         """The statistics of a partition that holds no file."""
         return cls(partition, 0, 0, 0, 0)
 
+    def skip_reason(self, *, min_small_files: int, can_merge: bool) -> str | None:
+        """Why a compaction skips this partition, or ``None`` if it is to be compacted.
+
+        Args:
+            min_small_files: The caller's threshold.
+            can_merge: Whether the engine would rewrite anything (e.g. two small files fit
+                together within the target).
+        """
+        if self.file_count == 0:
+            return SKIP_NO_FILES
+        if self.small_file_count < min_small_files:
+            return SKIP_BELOW_MIN_SMALL_FILES
+        if not can_merge:
+            return SKIP_NOTHING_TO_COMPACT
+        return None
+
 
 @dataclass(frozen=True)
 class TableInspection(_Serialisable):
@@ -415,7 +433,7 @@ class TableInspection(_Serialisable):
     Attributes:
         table_name: The table as the caller named it.
         partition_keys: The table's partition columns, in order.
-        target_file_size_bytes: The size below which a file counts as small.
+        target_file_size_bytes: The target size small files are counted against.
         version: Table version inspected (``None`` if unversioned).
         partitions: Statistics per partition, sorted by partition. With no partitions
             named, every partition of the table; otherwise each named one (a named

@@ -88,7 +88,8 @@ def test_compact_on_local_workers(root):
 def test_bad_plans_and_options_are_one_error_line(root, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": 9}')
-    line = assert_one_error_line(run("execute", str(bad), "--root", str(root)), 1)
+    # Invalid input, nothing written: the usage-error status.
+    line = assert_one_error_line(run("execute", str(bad), "--root", str(root)), 2)
     assert f"{bad}: unknown compaction plan format 9" in line
     both = run(
         "compact", "--root", str(root), "--table", "t", "--partition", SSE,

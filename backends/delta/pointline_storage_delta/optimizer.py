@@ -138,6 +138,7 @@ class DeltaPartitionOptimizer:
             keys = normalize_partitions(
                 table_name, partitions, snapshot.partition_columns, snapshot.render
             )
+            snapshot.target_file_size(target_file_size_bytes)  # refuse a bad one before leasing
             taking = (
                 nullcontext(leases.PartitionLeases())
                 if dry_run

@@ -13,10 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pointline_storage import (
-    SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_CHANGED_SINCE_PLAN,
-    SKIP_NO_FILES,
-    SKIP_NOTHING_TO_COMPACT,
     PartitionCompactionResult,
     PartitionKey,
     PartitionStats,
@@ -73,7 +70,9 @@ def plan_partitions(
             refusal = refusal or error
             settled.append(PartitionCompactionResult.from_stats(stats, "failed", error=error))
         elif (reason := _changed(partition, planned_files, live)) or (
-            reason := _skip_reason(stats, scan, min_small_files)
+            reason := stats.skip_reason(
+                min_small_files=min_small_files, can_merge=partition in scan.mergeable
+            )
         ):
             settled.append(
                 PartitionCompactionResult.from_stats(stats, "skipped", skipped_reason=reason)
@@ -92,14 +91,4 @@ def _changed(
         return None
     if not live.issuperset(planned_files.get(partition, ())):
         return SKIP_CHANGED_SINCE_PLAN
-    return None
-
-
-def _skip_reason(stats: PartitionStats, scan: PartitionScan, min_small_files: int) -> str | None:
-    if stats.file_count == 0:
-        return SKIP_NO_FILES
-    if stats.small_file_count < min_small_files:
-        return SKIP_BELOW_MIN_SMALL_FILES
-    if stats.partition not in scan.mergeable:
-        return SKIP_NOTHING_TO_COMPACT
     return None

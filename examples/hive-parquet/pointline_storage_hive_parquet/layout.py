@@ -24,6 +24,7 @@ from pointline_storage import (
     TableNotFoundError,
     ValueKind,
     canonical_value,
+    count_small_files,
     render_stored_value,
 )
 
@@ -98,7 +99,7 @@ class HiveTable:
         return PartitionStats(
             partition=partition,
             file_count=len(files),
-            small_file_count=sum(f.size < target_file_size_bytes for f in files),
+            small_file_count=count_small_files([f.size for f in files], target_file_size_bytes),
             total_bytes=sum(f.size for f in files),
             total_rows=rows,
         )
