@@ -236,3 +236,31 @@ def test_cli_compact_on_a_dask_scheduler(local, client):
     report = json.loads(outcome.stdout)
     assert report["succeeded_partitions"] == 6
     assert report["version_after"] == open_table(local).version()
+
+
+def test_stop_on_error_raises_once_every_shard_is_done(local, tmp_path):
+    from test_compaction_pipeline import lease_elsewhere
+
+    from pointline_storage import CompactionFailedError
+
+    lease_elsewhere(tmp_path, SPECS[0])  # another host's run holds sse/2024-01-02
+    with (
+        concurrent.futures.ThreadPoolExecutor(max_workers=2) as executor,
+        pytest.raises(CompactionFailedError, match="another compaction holds") as caught,
+    ):
+        local.compact_partitions(
+            "t",
+            partitions=SPECS,
+            min_small_files=2,
+            executor=executor,
+            shards=2,
+            continue_on_error=False,
+        )
+    report = caught.value.report
+    assert_report_consistent(report)
+    statuses = collections.Counter(result.status for result in report.partitions)
+    # The failing shard stopped at its refusal; the other shard ran to its end.
+    assert statuses["failed"] == 1
+    assert statuses["compacted"] == 3
+    assert statuses["not_attempted"] == 2
+    assert report.version_after == open_table(local).version()
