@@ -13,7 +13,9 @@ Load a backend by name, then call its primitives::
 
 Calling:
     ``load_backend`` gives a ``Backend`` (the typed facade: ``compact_partitions``,
-    ``inspect_partitions``, ``vacuum_table``); ``available_backends`` lists the installed
+    ``inspect_partitions``, ``vacuum_table``, ``plan_compaction``, ``execute_plan``; the
+    compaction calls spread over any ``concurrent.futures.Executor`` with ``executor=``
+    and ``shards=``); ``available_backends`` lists the installed
     ones as ``BackendInfo``, found in the entry-point group ``ENTRY_POINT_GROUP``.
     ``PartitionOptimizer`` and ``TableVacuum`` are the Protocols a loaded backend satisfies.
     A backend does not pickle; its ``spec`` (a ``BackendSpec``) does, and ``.load()``s it.
