@@ -1,5 +1,5 @@
 """The plan and execute commands, and compact --workers: in-process through click's runner,
-and as a fresh interpreter where exit codes and error lines are the subject."""
+and as ``python -m pointline_storage.cli`` (which builds its command group twice)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_inprocess import Ran, run_cli
 from deltalake import DeltaTable
 from test_cli import assert_one_error_line, run
 
 from pointline_storage import CompactionPlan, load_backend
-from pointline_storage.cli import cli
 from pointline_storage.testing import sample_rows, sorted_rows
 
 SSE = "exchange=sse,trading_date=2024-01-02"
@@ -20,14 +19,10 @@ SZSE = "exchange=szse,trading_date=2024-01-02"
 SSE_LATER = "exchange=sse,trading_date=2024-01-03"
 
 
-class Result:
-    def __init__(self, args: tuple[str, ...]) -> None:
-        outcome = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-        self.returncode, self.stdout, self.stderr = outcome.exit_code, outcome.stdout, ""
-
-
-def invoke(*args: str) -> Result:
-    return Result(args)
+def invoke(*args: str) -> Ran:
+    ran = run_cli(*args)
+    assert ran.exit_code == 0, ran.stderr
+    return ran
 
 
 @pytest.fixture
@@ -48,7 +43,6 @@ def test_plan_then_execute(root, tmp_path):
         "plan", "--root", str(root), "--table", "t", "--partition", SSE, "--partition", SZSE,
         "--min-small-files", "2", "--output", str(plan_file),
     )  # fmt: skip
-    assert planned.returncode == 0, planned.stderr
     assert planned.stdout.startswith(
         f"planned 2 partitions of table 't' at version {version}: 6 files, "
     )
@@ -57,19 +51,16 @@ def test_plan_then_execute(root, tmp_path):
     assert len(plan.partitions) == 2
     before = sorted_rows(DeltaTable(str(root / "t")).to_pyarrow_table())
     done = invoke("execute", str(plan_file), "--root", str(root), "--json")
-    assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["succeeded_partitions"] == 2
     assert report["version_before"] == version
     assert sorted_rows(DeltaTable(str(root / "t")).to_pyarrow_table()).equals(before)
     again = invoke("execute", str(plan_file), "--root", str(root))
-    assert again.returncode == 0, again.stderr
     assert again.stdout.count("changed_since_plan") == 2
 
 
 def test_plan_prints_json_without_output(root):
     planned = invoke("plan", "--root", str(root), "--table", "t", "--partition", SSE)
-    assert planned.returncode == 0, planned.stderr
     plan = CompactionPlan.from_json(planned.stdout)
     assert [r.skipped_reason for r in plan.skipped] == ["below_min_small_files"]
 
@@ -79,7 +70,6 @@ def test_compact_on_local_workers(root):
         "compact", "--root", str(root), "--table", "t", "--partition", SSE, "--partition",
         SSE_LATER, "--partition", SZSE, "--min-small-files", "2", "--workers", "2", "--json",
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["succeeded_partitions"] == 3
     assert {r["after_file_count"] for r in report["partitions"]} == {1}
@@ -91,8 +81,9 @@ def test_bad_plans_and_options_are_one_error_line(root, tmp_path):
     # Invalid input, nothing written: the usage-error status.
     line = assert_one_error_line(run("execute", str(bad), "--root", str(root)), 2)
     assert f"{bad}: unknown compaction plan format 9" in line
-    both = run(
+    both = run_cli(
         "compact", "--root", str(root), "--table", "t", "--partition", SSE,
         "--workers", "2", "--dask-scheduler", "tcp://127.0.0.1:1",
     )  # fmt: skip
-    assert "give --workers or --dask-scheduler, not both" in assert_one_error_line(both, 2)
+    assert both.exit_code == 2
+    assert "give --workers or --dask-scheduler, not both" in both.error_line()
