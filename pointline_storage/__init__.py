@@ -44,7 +44,8 @@ Writing a backend (see CONTRIBUTING.md and the conformance suite
     ``CompactionReport.from_results`` (which derives the counters) and raise
     ``report.failure()``; a caller names a partition with a
     ``PartitionSpec`` (column -> value), which ``normalize_partitions`` checks against the
-    table's columns, rendering values with ``canonical_value`` by ``ValueKind``;
+    table's columns, rendering values with ``canonical_value`` by ``ValueKind`` (a format
+    without column types guesses them with ``infer_kind``);
     ``render_stored_value`` renders values read from storage the same way;
     ``count_small_files`` counts a partition's small files (those a compaction could
     merge: below the target and fitting with another file within it);
@@ -102,6 +103,7 @@ from pointline_storage.partitions import (
     ValueKind,
     canonical_value,
     format_partition,
+    infer_kind,
     normalize_partitions,
     render_stored_value,
 )
@@ -163,6 +165,7 @@ __all__ = [
     "count_small_files",
     "format_partition",
     "hookimpl",
+    "infer_kind",
     "load_backend",
     "normalize_partitions",
     "redact",

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -27,6 +28,7 @@ from pointline_storage.backend import (
     Backend,
     load_backend,
 )
+from pointline_storage.cli_all_partitions import check_all_partitions, nothing_needs_compaction
 from pointline_storage.cli_executors import executor_for, executor_options
 from pointline_storage.cli_locations import TableChoiceError, choose_table
 from pointline_storage.cli_partitions import (
@@ -301,6 +303,12 @@ def inspect(
     help="Skip a partition with fewer small files than this (small: under the target "
     "size, and able to merge with another file within it).",
 )
+@click.option(
+    "--all-partitions",
+    is_flag=True,
+    help="Compact every partition with at least --min-small-files small files that can be "
+    "merged, and report only those (not with --partition or --target-file-size).",
+)
 @click.option("--dry-run", is_flag=True, help="Plan and report only; write nothing.")
 @click.option(
     "--stop-on-error",
@@ -351,6 +359,7 @@ def compact(
     partitions: tuple[PartitionSpec, ...],
     target_file_size: int | None,
     min_small_files: int,
+    all_partitions: bool,
     dry_run: bool,
     stop_on_error: bool,
     partitions_per_commit: int,
@@ -375,13 +384,28 @@ def compact(
       2  a usage error or invalid input (nothing was written)
       3  some partitions failed; the others were compacted (see the report)
     """
-    if not partitions:
+    if all_partitions:
+        check_all_partitions(ctx, partitions=partitions, target_file_size=target_file_size)
+    elif not partitions:
         raise click.UsageError(
             "name at least one partition with --partition col=value[/col=value...] "
-            "(--partition '' for an unpartitioned table)",
+            "(--partition '' for an unpartitioned table), or pass --all-partitions",
             ctx=ctx,
         )
     opened = _open(backend, root, table_paths, storage_options)
+    if all_partitions:
+        started = time.perf_counter()
+        inspection = opened.inspect_partitions(table_name)
+        partitions = inspection.needing_compaction(min_small_files=min_small_files)
+        if not partitions:
+            report = nothing_needs_compaction(inspection, min_small_files, dry_run, started=started)
+            _emit(report, as_json, cli_render.render_compaction)
+            click.echo(
+                f"no partition of {table_name!r} has {min_small_files} or more small files "
+                "that can be merged: nothing to compact",
+                err=True,
+            )
+            return
     try:
         with executor_for(workers, dask_scheduler) as executor:
             report = compact_with_progress(

@@ -119,6 +119,7 @@ def compact_partitions(
         engine_skipped=runner.engine_skipped,
         version_before=snapshot.version,
         version_after=snapshot.table.version(),
+        partition_kinds=snapshot.partition_kinds,
     )
     if failure is not None:
         raise report.failure() from failure

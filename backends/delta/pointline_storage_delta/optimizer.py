@@ -268,6 +268,7 @@ class DeltaPartitionOptimizer:
             target_file_size_bytes=target,
             version=snapshot.version,
             partitions=tuple(stats[key] for key in sorted(stats)),
+            partition_kinds=snapshot.partition_kinds,
         )
 
     @hookimpl

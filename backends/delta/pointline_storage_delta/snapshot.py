@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -37,7 +38,13 @@ _KINDS: dict[str, ValueKind] = {
     "integer": "integer",
     "long": "integer",
     "boolean": "boolean",
+    # The engine reads a partition filter's timestamp in UTC, and one without offset as
+    # UTC too; a timestamp_ntz filter must carry no offset. The canonical forms are both.
+    "timestamp": "timestamp",
+    "timestamp_ntz": "timestamp_ntz",
 }
+#: ``decimal(P,S)`` is its own kind: the engine's filter needs exactly S decimal places.
+_DECIMAL = re.compile(r"decimal\(\d+,\d+\)")
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,14 @@ class DeltaSnapshot:
     column_types: Mapping[str, str]
     configuration: Mapping[str, str]
 
+    @property
+    def partition_kinds(self) -> tuple[ValueKind, ...]:
+        """The kind of each partition column, in order (``string`` for a type that cannot
+        be named, whose values are shown as text)."""
+        return tuple(
+            _kind(self.column_types[column]) or "string" for column in self.partition_columns
+        )
+
     def render(self, column: str, value: object) -> str:
         """Render a caller's value of a partition column canonically.
 
@@ -58,11 +73,11 @@ class DeltaSnapshot:
                 type cannot be named yet.
         """
         delta_type = self.column_types[column]
-        kind = _KINDS.get(delta_type)
+        kind = _kind(delta_type)
         if kind is None:
             raise ValueError(
                 f"partition columns of type {delta_type} cannot be named yet "
-                f"(supported: {', '.join(sorted(set(_KINDS)))})"
+                f"(supported: {', '.join(sorted(set(_KINDS)))}, decimal)"
             )
         return canonical_value(value, kind)
 
@@ -142,6 +157,10 @@ class DeltaSnapshot:
             f"{problem}; fix the property, or pass a target size "
             "to compact_partitions (target_file_size_bytes=..., CLI --target-file-size)"
         )
+
+
+def _kind(delta_type: str) -> ValueKind | None:
+    return delta_type if _DECIMAL.fullmatch(delta_type) else _KINDS.get(delta_type)
 
 
 @dataclass(frozen=True)
