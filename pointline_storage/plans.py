@@ -7,7 +7,8 @@ orchestrator's task), and ``plan.split(n)`` cuts it into disjoint shards for ``n
 The JSON form (``"format": 1``) is one object::
 
     {"format": 1, "table_name": "trades", "partition_keys": ["exchange", "trading_date"],
-     "version": 12, "target_file_size_bytes": 104857600, "min_small_files": 8,
+     "partition_kinds": ["string", "date"], "version": 12,
+     "target_file_size_bytes": 104857600, "min_small_files": 8,
      "partitions": [{"partition": [["exchange", "sse"], ["trading_date", "2024-01-02"]],
                      "file_count": 40, "small_file_count": 40, "total_bytes": 41000,
                      "total_rows": 400, "files": ["exchange=sse/.../part-0.parquet", ...]}],
@@ -76,6 +77,8 @@ class CompactionPlan:
         min_small_files: The threshold planned with.
         partitions: The partitions to compact, sorted by partition.
         skipped: Results of the named partitions not worth compacting, sorted.
+        partition_kinds: The ``ValueKind`` of each partition column, as reports carry
+            them (``()`` if the backend does not say).
     """
 
     table_name: str
@@ -85,6 +88,7 @@ class CompactionPlan:
     min_small_files: int
     partitions: tuple[PlannedPartition, ...]
     skipped: tuple[PartitionCompactionResult, ...] = ()
+    partition_kinds: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         keys = [planned.partition for planned in self.partitions]
@@ -102,6 +106,8 @@ class CompactionPlan:
                 f"partition {format_partition(wrong[0])} does not name the columns "
                 f"{list(self.partition_keys)}"
             )
+        if self.partition_kinds and len(self.partition_kinds) != len(self.partition_keys):
+            problems.append("partition_kinds must name one kind per partition column")
         if problems:
             raise InvalidPlanError(
                 f"inconsistent compaction plan of table {self.table_name!r}: " + "; ".join(problems)
@@ -119,6 +125,7 @@ class CompactionPlan:
                 "format": PLAN_FORMAT,
                 "table_name": self.table_name,
                 "partition_keys": list(self.partition_keys),
+                "partition_kinds": list(self.partition_kinds),
                 "version": self.version,
                 "target_file_size_bytes": self.target_file_size_bytes,
                 "min_small_files": self.min_small_files,
@@ -171,6 +178,7 @@ class CompactionPlan:
                     for entry in data["partitions"]
                 ),
                 skipped=tuple(_result(entry) for entry in data["skipped"]),
+                partition_kinds=tuple(_typed(kind, str) for kind in data["partition_kinds"]),
             )
         except InvalidPlanError:
             raise

@@ -148,6 +148,7 @@ def execute_sharded(
         merged.results,
         table_name=plan.table_name,
         partition_keys=plan.partition_keys,
+        partition_kinds=plan.partition_kinds,
         dry_run=False,
         target_file_size_bytes=plan.target_file_size_bytes,
         min_small_files=plan.min_small_files,

@@ -54,6 +54,7 @@ def test_a_plan_names_files_and_stats_and_writes_nothing(backend, tmp_path):
     assert not (tmp_path / "t" / "_pointline").exists()  # no lease taken
     assert plan.version == version
     assert plan.partition_keys == ("exchange", "trading_date")
+    assert plan.partition_kinds == ("string", "date")
     assert [p.partition for p in plan.partitions] == [key(SSE), key(SZSE)]
     live = set(DeltaTable(str(tmp_path / "t")).file_uris())
     for planned in plan.partitions:

@@ -36,6 +36,7 @@ def _plan(planned: list[PlannedPartition], skipped=()) -> CompactionPlan:
         min_small_files=2,
         partitions=tuple(sorted(planned, key=lambda p: p.partition)),
         skipped=tuple(skipped),
+        partition_kinds=("string", "date"),
     )
 
 
@@ -92,6 +93,8 @@ def test_inconsistent_plans_cannot_be_built():
         _plan([]).__class__(**{**_plan([one]).__dict__, "partitions": (one, one)})
     with pytest.raises(InvalidPlanError, match="both planned and skipped"):
         _plan([one], skipped=[_skipped("sse", "2024-01-02")])
+    with pytest.raises(InvalidPlanError, match="one kind per partition column"):
+        CompactionPlan(**{**_plan([one]).__dict__, "partition_kinds": ("string",)})
 
 
 def _keys(plan: CompactionPlan) -> list:

@@ -116,6 +116,7 @@ def check_spread_compaction(backend: Backend, executor: concurrent.futures.Execu
     assert [r.skipped_reason for r in report.partitions if r.status == "skipped"] == ["no_files"]
     assert report.version_before == version
     assert report.version_after == table.version() > version
+    assert report.partition_kinds == ("string", "date")  # to_arrow() types them as the table
     # progress ran here, once per partition, as the shards' reports arrived.
     assert sorted(r.partition for r in seen) == [r.partition for r in report.partitions]
     # Exactly once: every rewritten file was removed by one commit only.

@@ -192,6 +192,7 @@ class DeltaPartitionOptimizer:
                     for stats in plan.to_compact
                 ),
                 skipped=plan.settled,
+                partition_kinds=snapshot.partition_kinds,
             )
 
     @hookimpl
