@@ -306,10 +306,12 @@ class Backend:
                 whose worker died costs only its partitions: they are reported
                 ``failed`` with the reason, before-values from the plan and after-values
                 measured from the table. With ``continue_on_error=False`` each shard stops
-                at its first failure, and this call raises once all shards are done. A
-                process pool must not fork (use a ``spawn`` context).
+                at its first failure, and this call raises once all shards are done. If
+                ``progress`` raises, this call stops waiting and cancels the shards not
+                yet started; shards already running finish in their workers. A process
+                pool must not fork (use a ``spawn`` context).
             shards: How many tasks at most (default: the executor's ``max_workers`` if it
-                has one, else the CPU count). Partitions that share a commit stay in one
+                has one, else this machine's CPU count; give it for a cluster). Partitions that share a commit stay in one
                 shard where the balance of bytes allows.
 
         Raises:
