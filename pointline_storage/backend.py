@@ -311,8 +311,9 @@ class Backend:
                 yet started; shards already running finish in their workers. A process
                 pool must not fork (use a ``spawn`` context).
             shards: How many tasks at most (default: the executor's ``max_workers`` if it
-                has one, else this machine's CPU count; give it for a cluster). Partitions that share a commit stay in one
-                shard where the balance of bytes allows.
+                has one, else this machine's CPU count; give it for a cluster).
+                Partitions that share a commit stay in one shard where the balance of
+                bytes allows.
 
         Raises:
             InvalidPlanError: the plan's partition columns are not the table's.
