@@ -263,3 +263,39 @@ def test_stop_on_error_raises_once_every_shard_is_done(local, client, tmp_path):
     assert statuses["compacted"] == 3
     assert statuses["not_attempted"] == 2
     assert report.version_after == open_table(local).version()
+
+
+class ExitingPool(concurrent.futures.ProcessPoolExecutor):
+    """A spawn pool whose process running shard 1 exits right after that shard's work."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        task = args[0]
+        if isinstance(task, ShardTask) and task.index == 1:
+            return super().submit(_work_then_exit, task)
+        return super().submit(fn, *args, **kwargs)
+
+
+def _work_then_exit(task: ShardTask) -> None:
+    import os
+
+    run_shard(task)
+    os._exit(17)  # the worker process dies: the pool is broken
+
+
+def test_a_worker_process_that_dies_costs_only_its_shard(local):
+    before = sorted_rows(open_table(local).to_pyarrow_table())
+    plan = local.plan_compaction("t", partitions=SPECS, min_small_files=2)
+    lost = {p.partition for p in plan.split(2)[1].partitions}
+    # One process runs the shards in order: shard 0 completes, then shard 1 kills it.
+    with ExitingPool(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        report = local.execute_plan(plan, executor=pool, shards=2)
+    assert_report_consistent(report)
+    assert sorted_rows(open_table(local).to_pyarrow_table()).equals(before)
+    for result in report.partitions:
+        if result.partition in lost:
+            assert result.status == "failed"
+            assert "shard 1 was lost (BrokenProcessPool" in result.error
+            assert (result.before_file_count, result.after_file_count) == (4, 1)
+    assert report.succeeded_partitions == 6 - len(lost) > 0
+    again = local.execute_plan(plan)  # a rerun finds the dead shard's work done
+    assert {r.skipped_reason for r in again.partitions} == {SKIP_CHANGED_SINCE_PLAN, "no_files"}
