@@ -25,24 +25,28 @@ Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
     ``CompactionReport`` of ``PartitionCompactionResult``, whose ``status`` is a
     ``PartitionStatus`` and whose ``skipped_reason`` is ``SKIP_BELOW_MIN_SMALL_FILES``,
     ``SKIP_NO_FILES``, ``SKIP_NOTHING_TO_COMPACT`` or ``SKIP_CHANGED_SINCE_PLAN``;
-    ``TableInspection`` of
-    ``PartitionStats``; ``VacuumReport``. ``CompactionPlan`` (of ``PlannedPartition``,
-    JSON format ``PLAN_FORMAT``, ``InvalidPlanError``) is what ``Backend.plan_compaction``
-    makes and ``Backend.execute_plan`` runs, anywhere. A partition is a ``PartitionKey``: ``(column,
+    ``TableInspection`` of ``PartitionStats``; ``VacuumReport``; ``TableLeases`` of
+    ``LeaseInfo`` (whose ``state`` is a ``LeaseState``), from ``Backend.list_leases``.
+    ``CompactionPlan`` (of ``PlannedPartition``, JSON format ``PLAN_FORMAT``,
+    ``InvalidPlanError``) is what ``Backend.plan_compaction`` makes and
+    ``Backend.execute_plan`` runs, anywhere. A partition is a ``PartitionKey``: ``(column,
     value)`` pairs in column order, values canonical (``format_partition`` renders it,
     ``NULL_VALUE`` stands for a null value).
 
 Errors:
     everything a caller can cause derives from ``PointlineStorageError``; storage that
     refuses the credentials raises ``StorageAccessError``, storage that does not answer
-    ``StorageUnreachableError`` (both ``StorageError``).
+    ``StorageUnreachableError`` (both ``StorageError``). A compaction stopped by SIGINT
+    or SIGTERM raises ``CompactionInterruptedError`` (a ``CompactionFailedError``) with
+    the partial report.
 
 Writing a backend (see CONTRIBUTING.md and the conformance suite
 ``pointline_storage.testing``):
     mark hook implementations with ``hookimpl``; build results and reports with
     ``PartitionStats.empty``, ``PartitionCompactionResult.from_stats`` and
     ``CompactionReport.from_results`` (which derives the counters) and raise
-    ``report.failure()``; a caller names a partition with a
+    ``report.failure()``; ``stop_on_signals`` gives a ``StopRequest`` to check between
+    engine calls; a caller names a partition with a
     ``PartitionSpec`` (column -> value), which ``normalize_partitions`` checks against the
     table's columns, rendering values with ``canonical_value`` by ``ValueKind`` (a format
     without column types guesses them with ``infer_kind``);
@@ -65,6 +69,7 @@ from pointline_storage.errors import (
     BackendLoadError,
     BackendNotFoundError,
     CompactionFailedError,
+    CompactionInterruptedError,
     InvalidOptionError,
     InvalidPartitionError,
     InvalidTableNameError,
@@ -78,6 +83,8 @@ from pointline_storage.errors import (
     UnsupportedOptionError,
 )
 from pointline_storage.hookspecs import hookimpl
+from pointline_storage.interruption import StopRequest, stop_on_signals
+from pointline_storage.leases import LeaseInfo, LeaseState, TableLeases
 from pointline_storage.locations import (
     TableLocation,
     resolve_table_location,
@@ -133,12 +140,15 @@ __all__ = [
     "BackendNotFoundError",
     "BackendSpec",
     "CompactionFailedError",
+    "CompactionInterruptedError",
     "CompactionPlan",
     "CompactionReport",
     "InvalidOptionError",
     "InvalidPartitionError",
     "InvalidPlanError",
     "InvalidTableNameError",
+    "LeaseInfo",
+    "LeaseState",
     "PartitionCompactionResult",
     "PartitionKey",
     "PartitionOptimizer",
@@ -148,10 +158,12 @@ __all__ = [
     "PlannedPartition",
     "PointlineStorageError",
     "RetentionTooShortError",
+    "StopRequest",
     "StorageAccessError",
     "StorageError",
     "StorageUnreachableError",
     "TableInspection",
+    "TableLeases",
     "TableLocation",
     "TableNotFoundError",
     "TableVacuum",
@@ -172,5 +184,6 @@ __all__ = [
     "render_stored_value",
     "resolve_table_location",
     "secret_values",
+    "stop_on_signals",
     "validate_table_name",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import inspect
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -26,6 +27,7 @@ from pointline_storage.errors import (
     UnsupportedOperationError,
     UnsupportedOptionError,
 )
+from pointline_storage.leases import TableLeases
 from pointline_storage.models import (
     CompactionReport,
     PartitionCompactionResult,
@@ -52,7 +54,9 @@ MAX_INT64 = 2**63 - 1
 #: A century; engines overflow on durations far beyond any real retention.
 MAX_RETENTION_HOURS = 100 * 366 * 24
 
-_Report = TypeVar("_Report", CompactionReport, CompactionPlan, TableInspection, VacuumReport)
+_Report = TypeVar(
+    "_Report", CompactionReport, CompactionPlan, TableInspection, VacuumReport, TableLeases
+)
 
 
 class Backend:
@@ -117,6 +121,7 @@ class Backend:
         max_concurrent_tasks: int | None = None,
         max_spill_size: int | None = None,
         compression: str | None = None,
+        lease_seconds: float | None = None,
         executor: concurrent.futures.Executor | None = None,
         shards: int | None = None,
     ) -> CompactionReport:
@@ -155,6 +160,11 @@ class Backend:
             compression: Parquet codec of the rewritten files, optionally with a level:
                 ``"zstd(4)"``, ``"snappy"``, ``"gzip(6)"``, ``"lz4_raw"``, ... ``None``:
                 the engine's default (for deltalake 1.x compaction, zstd level 4).
+            lease_seconds: Lifetime of the partition leases of backends that lease
+                partitions: how long a run killed on another host (or whose death this
+                host cannot prove) blocks its partitions. Leases are renewed every quarter
+                of it while the run lasts. ``None``: the backend's default (for Delta,
+                ``POINTLINE_STORAGE_LEASE_SECONDS`` if set, else 600).
             executor: Spread the work over this ``concurrent.futures.Executor`` (a dask
                 ``Client.get_executor()``, a spawn ``ProcessPoolExecutor``, ...): plan here
                 (:meth:`plan_compaction`), then :meth:`execute_plan` with ``executor``
@@ -171,6 +181,9 @@ class Backend:
                 take (e.g. ``compression`` on a backend without engine knobs).
             TableNotFoundError: the table does not exist.
             CompactionFailedError: a partition failed and ``continue_on_error`` is false.
+            CompactionInterruptedError: SIGINT or SIGTERM stopped the call after the engine
+                call in flight (a backend that supports it; its ``report`` lists what was
+                committed and what was not attempted).
         """
         specs = partition_specs(partitions)
         if target_file_size_bytes is not None:
@@ -183,6 +196,8 @@ class Backend:
         compression = _checked_engine_options(
             partitions_per_commit, max_concurrent_tasks, max_spill_size, compression
         )
+        if lease_seconds is not None:
+            _require_seconds("lease_seconds", lease_seconds)
         _check_executor(executor, shards)
         if executor is not None and not dry_run:
             started = time.perf_counter()
@@ -204,6 +219,7 @@ class Backend:
                     "max_concurrent_tasks": max_concurrent_tasks,
                     "max_spill_size": max_spill_size,
                     "compression": compression,
+                    "lease_seconds": lease_seconds,
                 },
             )
         return self._call(
@@ -220,6 +236,7 @@ class Backend:
             max_concurrent_tasks=max_concurrent_tasks,
             max_spill_size=max_spill_size,
             compression=compression,
+            lease_seconds=lease_seconds,
         )
 
     def plan_compaction(
@@ -274,6 +291,7 @@ class Backend:
         max_concurrent_tasks: int | None = None,
         max_spill_size: int | None = None,
         compression: str | None = None,
+        lease_seconds: float | None = None,
         executor: concurrent.futures.Executor | None = None,
         shards: int | None = None,
     ) -> CompactionReport:
@@ -296,6 +314,9 @@ class Backend:
             max_concurrent_tasks: As for :meth:`compact_partitions`.
             max_spill_size: As for :meth:`compact_partitions`.
             compression: As for :meth:`compact_partitions`.
+            lease_seconds: As for :meth:`compact_partitions`; with ``executor``, the
+                lifetime of each worker's leases (a worker lost on another host blocks its
+                partitions that long).
             executor: Run the plan as ``shards`` tasks of this executor instead of here:
                 ``plan.split(shards)``, one shard per task, each loading this backend from
                 :attr:`spec` in its worker. The reports merge into one that reads like a
@@ -332,12 +353,15 @@ class Backend:
         compression = _checked_engine_options(
             partitions_per_commit, max_concurrent_tasks, max_spill_size, compression
         )
+        if lease_seconds is not None:
+            _require_seconds("lease_seconds", lease_seconds)
         _check_executor(executor, shards)
         options = {
             "partitions_per_commit": partitions_per_commit,
             "max_concurrent_tasks": max_concurrent_tasks,
             "max_spill_size": max_spill_size,
             "compression": compression,
+            "lease_seconds": lease_seconds,
         }
         if executor is not None:
             return self._execute_sharded(
@@ -493,6 +517,26 @@ class Backend:
                 f"hook {hook_name})"
             )
 
+    def list_leases(self, table_name: str, *, release_stale: bool = False) -> TableLeases:
+        """List the partition leases of a table: who holds which partition, until when.
+
+        Args:
+            table_name: The table, relative to the backend root (or a ``table_paths`` key).
+            release_stale: Delete the leases that expired or whose holder is provably dead
+                (it ran on this host and is gone), and nothing else.
+
+        Raises:
+            TableNotFoundError: the table does not exist.
+            UnsupportedOperationError: the backend does not lease partitions.
+        """
+        _require_bool("release_stale", release_stale)
+        implementations = self.plugin_manager.hook.list_leases.get_hookimpls()
+        if not [impl for impl in implementations if not (impl.wrapper or impl.hookwrapper)]:
+            raise UnsupportedOperationError(f"backend {self.name!r} does not lease partitions")
+        return self._call(
+            "list_leases", TableLeases, table_name=table_name, release_stale=release_stale
+        )
+
     def _call(self, hook_name: str, expected: type[_Report], **kwargs: Any) -> _Report:
         hook = getattr(self.plugin_manager.hook, hook_name)
         self._refuse_unsupported(hook_name, hook.get_hookimpls(), kwargs)
@@ -620,6 +664,13 @@ def _check_executor(executor: object, shards: object) -> None:
         if executor is None:
             raise InvalidOptionError("shards needs an executor to run the shards on")
         _require_int("shards", shards, minimum=1)
+
+
+def _require_seconds(option: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidOptionError(f"{option} must be a number of seconds, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise InvalidOptionError(f"{option} must be positive and finite, got {value!r}")
 
 
 def _canonical_compression(value: str) -> str:

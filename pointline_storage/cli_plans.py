@@ -123,6 +123,14 @@ def _execute_options(base: ModuleType) -> list[Callable[..., Any]]:
             metavar="N",
             help="Commit up to N partitions together (1: each alone).",
         ),
+        click.option(
+            "--lease-seconds",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            metavar="SECONDS",
+            help="Lifetime of the partition leases: how long a worker killed on another "
+            "host blocks its partitions. Default: POINTLINE_STORAGE_LEASE_SECONDS, else 600.",
+        ),
         executor_options,
         click.option(
             "--shards",
@@ -184,6 +192,7 @@ def execute(
     as_json: bool,
     stop_on_error: bool,
     partitions_per_commit: int,
+    lease_seconds: float | None,
     workers: int | None,
     dask_scheduler: str | None,
     shards: int | None,
@@ -206,6 +215,7 @@ def execute(
                 loaded,
                 continue_on_error=not stop_on_error,
                 partitions_per_commit=partitions_per_commit,
+                lease_seconds=lease_seconds,
                 executor=executor,
                 shards=shards,
                 progress=_progress_line if sys.stderr.isatty() else None,

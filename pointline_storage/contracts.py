@@ -37,6 +37,7 @@ class PartitionOptimizer(Protocol):
         max_concurrent_tasks: int | None = None,
         max_spill_size: int | None = None,
         compression: str | None = None,
+        lease_seconds: float | None = None,
         executor: concurrent.futures.Executor | None = None,
         shards: int | None = None,
     ) -> CompactionReport:

@@ -21,6 +21,7 @@ import pluggy
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from pointline_storage.leases import TableLeases
     from pointline_storage.models import (
         CompactionReport,
         PartitionCompactionResult,
@@ -50,6 +51,7 @@ def compact_partitions(
     max_concurrent_tasks: int | None,
     max_spill_size: int | None,
     compression: str | None,
+    lease_seconds: float | None,
 ) -> CompactionReport:
     """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -69,6 +71,10 @@ def compact_partitions(
     engine's parallelism and memory; ``compression`` is a checked codec spelling such as
     ``"zstd(4)"`` (see ``pointline_storage.compression``). ``None`` means the engine's
     default.
+
+    A backend that leases partitions takes ``lease_seconds`` (positive, or ``None`` for its
+    default), and may stop at a safe point on SIGINT/SIGTERM with
+    ``pointline_storage.stop_on_signals``, raising ``request.error(report)``.
     """
 
 
@@ -99,6 +105,7 @@ def execute_plan(
     max_concurrent_tasks: int | None,
     max_spill_size: int | None,
     compression: str | None,
+    lease_seconds: float | None,
 ) -> CompactionReport:
     """Optional: compact the partitions ``plan`` names, as ``compact_partitions`` would.
 
@@ -108,7 +115,8 @@ def execute_plan(
     ``SKIP_CHANGED_SINCE_PLAN`` (files appended since the plan do not matter). The plan's
     skipped results are reported as they are. The plan may come from another process or
     machine (``CompactionPlan.from_json``); refuse one whose partition columns are not the
-    table's with ``InvalidPlanError``. Engine options are those of ``compact_partitions``.
+    table's with ``InvalidPlanError``. Engine options and ``lease_seconds`` are those of
+    ``compact_partitions``.
     """
 
 
@@ -149,4 +157,14 @@ def write_sample_table(
     Used by ``pointline-storage demo`` and by the conformance suite's default table
     fixture; a backend that does not implement it overrides that fixture instead.
     Returns ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def list_leases(table_name: str, release_stale: bool) -> TableLeases:
+    """Optional: the table's partition leases, for backends that lease partitions.
+
+    With ``release_stale``, delete the leases that are ``expired`` or ``dead`` (their
+    holder provably gone) and nothing else; mark those ``released`` in the result. Never
+    delete a ``live`` lease: its holder may still be compacting.
     """

@@ -116,6 +116,8 @@ def test_a_plan_of_other_partition_columns_is_refused(backend, tmp_path):
     write_deltalake(str(tmp_path / "other" / "t"), sample_rows(2), partition_by=["exchange"])
     with pytest.raises(InvalidPlanError, match="partitioned by"):
         other.execute_plan(plan)
+    with pytest.raises(InvalidOptionError, match="lease_seconds must be positive"):
+        backend.execute_plan(plan, lease_seconds=0)
     with pytest.raises(InvalidOptionError, match="must be a CompactionPlan"):
         backend.execute_plan(plan.to_json())  # type: ignore[arg-type]
 

@@ -107,7 +107,13 @@ def check_spread_compaction(backend: Backend, executor: concurrent.futures.Execu
     before_rows, version = sorted_rows(table.to_pyarrow_table()), table.version()
     seen: list[Any] = []
     report = backend.compact_partitions(
-        "t", partitions=SPECS, min_small_files=2, executor=executor, shards=4, progress=seen.append
+        "t",
+        partitions=SPECS,
+        min_small_files=2,
+        executor=executor,
+        shards=4,
+        progress=seen.append,
+        lease_seconds=120.0,  # travels to every worker's leases
     )
     table = open_table(backend)
     assert sorted_rows(table.to_pyarrow_table()).equals(before_rows)

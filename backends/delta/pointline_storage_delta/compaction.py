@@ -16,6 +16,7 @@ from pointline_storage import (
     PartitionKey,
     PartitionStats,
     PartitionStatus,
+    StopRequest,
 )
 from pointline_storage_delta.batches import Batch, Filter, make_batches
 from pointline_storage_delta.engine_options import EngineOptions
@@ -52,6 +53,7 @@ def compact_partitions(
     refused: Mapping[PartitionKey, str],
     progress: Progress,
     started: float,
+    stop: StopRequest | None = None,
     planned_files: Mapping[PartitionKey, Sequence[str]] | None = None,
     settled: Sequence[PartitionCompactionResult] = (),
 ) -> CompactionReport:
@@ -66,11 +68,15 @@ def compact_partitions(
     are reported ``failed``. Partitions are isolated: a failing one is recorded and, with
     ``continue_on_error``, the others still run; without it, every partition not yet
     compacted is reported ``not_attempted``. After-values are measured from the table once
-    the work is done. ``started`` is when the whole call began.
+    the work is done. ``started`` is when the whole call began. Once ``stop`` is
+    requested, the engine call in flight finishes and the partitions after it are
+    reported ``not_attempted``, as after a failure with ``continue_on_error=False``.
 
     Raises:
+        CompactionInterruptedError: ``stop`` was requested during the call.
         CompactionFailedError: a partition failed and ``continue_on_error`` is false.
     """
+    stop = stop or StopRequest()
     target = snapshot.target_file_size(options.target_file_size_bytes)
     scan = scan_partitions(snapshot, target)
     plan = plan_partitions(
@@ -90,7 +96,7 @@ def compact_partitions(
     for result in (*settled, *plan.settled):
         record(result)
     failure: Exception | None = None if options.continue_on_error else plan.refusal
-    runner = _Runner(snapshot, scan, target, options.engine, record)
+    runner = _Runner(snapshot, scan, target, options.engine, record, stop)
     planned = {stats.partition: stats for stats in plan.to_compact}
     batches = make_batches(
         list(planned),
@@ -100,7 +106,7 @@ def compact_partitions(
     )
     for batch in batches:
         batch_stats = [planned[key] for key in batch.partitions]
-        if options.dry_run or failure is not None:
+        if options.dry_run or failure is not None or stop.requested:
             status: PartitionStatus = "would_compact" if options.dry_run else "not_attempted"
             for stats in batch_stats:
                 record(PartitionCompactionResult.from_stats(stats, status))
@@ -121,6 +127,8 @@ def compact_partitions(
         version_after=snapshot.table.version(),
         partition_kinds=snapshot.partition_kinds,
     )
+    if stop.requested and not options.dry_run:
+        raise stop.error(report) from failure
     if failure is not None:
         raise report.failure() from failure
     return report
@@ -136,12 +144,14 @@ class _Runner:
         target: int,
         engine: EngineOptions,
         record: Record,
+        stop: StopRequest,
     ) -> None:
         self.snapshot = snapshot
         self.plan_scan = plan_scan
         self.target = target
         self.arguments: dict[str, Any] = engine.compact_arguments()
         self.record = record
+        self.stop = stop
         #: Planned partitions the engine ran on and rewrote nothing in.
         self.engine_skipped: set[PartitionKey] = set()
         # A scan of the table as it is now, when one is known; saves the final scan.
@@ -186,7 +196,7 @@ class _Runner:
     ) -> Exception | None:
         failure: Exception | None = None
         for partition_stats in stats:
-            if failure is not None:
+            if failure is not None or self.stop.requested:
                 self.record(PartitionCompactionResult.from_stats(partition_stats, "not_attempted"))
                 continue
             filters = tuple(self.snapshot.partition_filters(partition_stats.partition))

@@ -24,15 +24,17 @@ from pointline_storage import (
     PlannedPartition,
     PointlineStorageError,
     TableInspection,
+    TableLeases,
     VacuumReport,
     hookimpl,
     normalize_partitions,
     resolve_table_location,
     secret_values,
+    stop_on_signals,
 )
 from pointline_storage.locations import TableLocation
 from pointline_storage.redaction import secrets_masked
-from pointline_storage_delta import compaction, leases, vacuum
+from pointline_storage_delta import compaction, lease_listing, leases, vacuum
 from pointline_storage_delta.engine_options import EngineOptions
 from pointline_storage_delta.planner import plan_partitions
 from pointline_storage_delta.snapshot import (
@@ -113,6 +115,7 @@ class DeltaPartitionOptimizer:
         max_concurrent_tasks: int | None,
         max_spill_size: int | None,
         compression: str | None,
+        lease_seconds: float | None,
     ) -> CompactionReport:
         """Compact the named partitions; see ``pointline_storage.Backend``.
 
@@ -142,9 +145,12 @@ class DeltaPartitionOptimizer:
             taking = (
                 nullcontext(leases.PartitionLeases())
                 if dry_run
-                else leases.leased(location.fs, location.path, keys)
+                else leases.leased(location.fs, location.path, keys, seconds=lease_seconds)
             )
-            with taking as taken:
+            # Signals are caught before the leases are taken and restored after they are
+            # released: a SIGTERM never ends the process between the two.
+            stopping = nullcontext(None) if dry_run else stop_on_signals()
+            with stopping as stop, taking as taken:
                 if not dry_run:
                     # A version read before the leases could predate the commit of a
                     # compaction that has just released them.
@@ -157,6 +163,7 @@ class DeltaPartitionOptimizer:
                     refused=taken.refused,
                     progress=progress,
                     started=started,
+                    stop=stop,
                 )
 
     @hookimpl
@@ -205,6 +212,7 @@ class DeltaPartitionOptimizer:
         max_concurrent_tasks: int | None,
         max_spill_size: int | None,
         compression: str | None,
+        lease_seconds: float | None,
     ) -> CompactionReport:
         """Compact what ``plan`` names, on the compaction pipeline; see
         ``pointline_storage.Backend``."""
@@ -230,7 +238,9 @@ class DeltaPartitionOptimizer:
                     f"{list(plan.partition_keys)}, but the table is partitioned by "
                     f"{list(snapshot.partition_columns)}; plan it again"
                 )
-            with leases.leased(location.fs, location.path, keys) as taken:
+            taking = leases.leased(location.fs, location.path, keys, seconds=lease_seconds)
+            # As in compact_partitions: signals caught before the leases, restored after.
+            with stop_on_signals() as stop, taking as taken:
                 snapshot = snapshot.refreshed(plan.table_name)
                 return compaction.compact_partitions(
                     snapshot,
@@ -240,6 +250,7 @@ class DeltaPartitionOptimizer:
                     refused=taken.refused,
                     progress=progress,
                     started=started,
+                    stop=stop,
                     planned_files={planned.partition: planned.files for planned in plan.partitions},
                     settled=plan.skipped,
                 )
@@ -294,6 +305,15 @@ class DeltaPartitionOptimizer:
                 enforce_retention_duration=enforce_retention_duration,
                 full=full,
                 started=started,
+            )
+
+    @hookimpl
+    def list_leases(self, table_name: str, release_stale: bool) -> TableLeases:
+        """The table's partition leases; see ``pointline_storage.Backend``."""
+        with self._guarded():
+            location, _ = self.open(table_name)
+            return lease_listing.list_leases(
+                location, table_name=table_name, release_stale=release_stale
             )
 
     @hookimpl
