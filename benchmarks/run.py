@@ -20,6 +20,7 @@ from benchmarks import (
     case_one_partition,
     case_planning,
     case_s3,
+    case_scaleout,
     case_vacuum,
 )
 from benchmarks.chart import case_two_chart
@@ -59,6 +60,7 @@ def main() -> None:
             "case 6",
             lambda: case_vacuum.run(base6, root / "c6", options.repeats, s3_base=small6),
         )
+        rows += _step("case 7", lambda: case_scaleout.run(root / "c7", options.repeats))
     case_two_chart(samples, options.chart)
     print()
     print(

@@ -13,21 +13,27 @@ Load a backend by name, then call its primitives::
 
 Calling:
     ``load_backend`` gives a ``Backend`` (the typed facade: ``compact_partitions``,
-    ``inspect_partitions``, ``vacuum_table``); ``available_backends`` lists the installed
+    ``inspect_partitions``, ``vacuum_table``, ``plan_compaction``, ``execute_plan``; the
+    compaction calls spread over any ``concurrent.futures.Executor`` with ``executor=``
+    and ``shards=``); ``available_backends`` lists the installed
     ones as ``BackendInfo``, found in the entry-point group ``ENTRY_POINT_GROUP``.
     ``PartitionOptimizer`` and ``TableVacuum`` are the Protocols a loaded backend satisfies.
+    A backend does not pickle; its ``spec`` (a ``BackendSpec``) does, and ``.load()``s it.
 
 Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
 ``to_arrow()``):
     ``CompactionReport`` of ``PartitionCompactionResult``, whose ``status`` is a
     ``PartitionStatus`` and whose ``skipped_reason`` is ``SKIP_BELOW_MIN_SMALL_FILES``,
-    ``SKIP_NO_FILES`` or ``SKIP_NOTHING_TO_COMPACT``; ``TableInspection`` of
-    ``PartitionStats``; ``VacuumReport``, whose ``kept`` lists ``KeptPath`` entries, each
-    with a reason: ``KEEP_NESTED_TABLE``, ``KEEP_OUTSIDE_LAYOUT``, ``KEEP_NOT_TABLE_FILE``
-    or ``KEEP_DELETION_VECTOR``; ``TableLeases`` of ``LeaseInfo`` (whose
-    ``state`` is a ``LeaseState``), from ``Backend.list_leases``. A partition is a
-    ``PartitionKey``: ``(column, value)`` pairs in column order, values canonical
-    (``format_partition`` renders it, ``NULL_VALUE`` stands for a null value).
+    ``SKIP_NO_FILES``, ``SKIP_NOTHING_TO_COMPACT`` or ``SKIP_CHANGED_SINCE_PLAN``;
+    ``TableInspection`` of ``PartitionStats``; ``VacuumReport``, whose ``kept`` lists
+    ``KeptPath`` entries, each with a reason: ``KEEP_NESTED_TABLE``,
+    ``KEEP_OUTSIDE_LAYOUT``, ``KEEP_NOT_TABLE_FILE`` or ``KEEP_DELETION_VECTOR``;
+    ``TableLeases`` of ``LeaseInfo`` (whose ``state`` is a ``LeaseState``), from
+    ``Backend.list_leases``. ``CompactionPlan`` (of ``PlannedPartition``, JSON format
+    ``PLAN_FORMAT``, ``InvalidPlanError``) is what ``Backend.plan_compaction`` makes and
+    ``Backend.execute_plan`` runs, anywhere. A partition is a ``PartitionKey``: ``(column,
+    value)`` pairs in column order, values canonical (``format_partition`` renders it,
+    ``NULL_VALUE`` stands for a null value).
 
 Errors:
     everything a caller can cause derives from ``PointlineStorageError``; storage that
@@ -92,6 +98,7 @@ from pointline_storage.models import (
     KEEP_NOT_TABLE_FILE,
     KEEP_OUTSIDE_LAYOUT,
     SKIP_BELOW_MIN_SMALL_FILES,
+    SKIP_CHANGED_SINCE_PLAN,
     SKIP_NO_FILES,
     SKIP_NOTHING_TO_COMPACT,
     BackendInfo,
@@ -114,9 +121,16 @@ from pointline_storage.partitions import (
     normalize_partitions,
     render_stored_value,
 )
+from pointline_storage.plans import (
+    PLAN_FORMAT,
+    CompactionPlan,
+    InvalidPlanError,
+    PlannedPartition,
+)
 from pointline_storage.redaction import redact, secret_values
 from pointline_storage.registry import ENTRY_POINT_GROUP, available_backends
 from pointline_storage.small_files import count_small_files
+from pointline_storage.spec import BackendSpec
 from pointline_storage.trace import TraceObserver
 
 __all__ = [
@@ -126,18 +140,23 @@ __all__ = [
     "KEEP_NOT_TABLE_FILE",
     "KEEP_OUTSIDE_LAYOUT",
     "NULL_VALUE",
+    "PLAN_FORMAT",
     "SKIP_BELOW_MIN_SMALL_FILES",
+    "SKIP_CHANGED_SINCE_PLAN",
     "SKIP_NOTHING_TO_COMPACT",
     "SKIP_NO_FILES",
     "Backend",
     "BackendInfo",
     "BackendLoadError",
     "BackendNotFoundError",
+    "BackendSpec",
     "CompactionFailedError",
     "CompactionInterruptedError",
+    "CompactionPlan",
     "CompactionReport",
     "InvalidOptionError",
     "InvalidPartitionError",
+    "InvalidPlanError",
     "InvalidTableNameError",
     "KeptPath",
     "LeaseInfo",
@@ -148,6 +167,7 @@ __all__ = [
     "PartitionSpec",
     "PartitionStats",
     "PartitionStatus",
+    "PlannedPartition",
     "PointlineStorageError",
     "RetentionTooShortError",
     "StopRequest",

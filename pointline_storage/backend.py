@@ -8,9 +8,11 @@ backend's typed reports instead of pluggy's untyped results.
 
 from __future__ import annotations
 
+import concurrent.futures
 import inspect
 import math
 import os
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,8 +34,10 @@ from pointline_storage.models import (
     TableInspection,
     VacuumReport,
 )
-from pointline_storage.partitions import PartitionSpec, partition_specs
+from pointline_storage.partitions import PartitionKey, PartitionSpec, partition_specs
+from pointline_storage.plans import CompactionPlan
 from pointline_storage.registry import find_entry_point, load_factory
+from pointline_storage.spec import BackendSpec
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -50,7 +54,9 @@ MAX_INT64 = 2**63 - 1
 #: A century; engines overflow on durations far beyond any real retention.
 MAX_RETENTION_HOURS = 100 * 366 * 24
 
-_Report = TypeVar("_Report", CompactionReport, TableInspection, VacuumReport, TableLeases)
+_Report = TypeVar(
+    "_Report", CompactionReport, CompactionPlan, TableInspection, VacuumReport, TableLeases
+)
 
 
 class Backend:
@@ -59,23 +65,53 @@ class Backend:
     Satisfies :class:`~pointline_storage.contracts.PartitionOptimizer` and
     :class:`~pointline_storage.contracts.TableVacuum`. Create it with :func:`load_backend`.
 
+    A backend does not pickle (it holds live connections and credentials): ship
+    :attr:`spec` to another process and call ``spec.load()`` there.
+
     Attributes:
         name: The backend's entry-point name.
         plugin_manager: The pluggy manager; register observers (hookwrappers) on it.
     """
 
-    def __init__(self, name: str, plugin_manager: pluggy.PluginManager) -> None:
+    def __init__(
+        self,
+        name: str,
+        plugin_manager: pluggy.PluginManager,
+        *,
+        spec: BackendSpec | None = None,
+    ) -> None:
         self.name = name
         self.plugin_manager = plugin_manager
+        self._spec = spec
 
     def __repr__(self) -> str:
         return f"Backend(name={self.name!r})"
+
+    def __reduce_ex__(self, protocol: object) -> Any:
+        # pickle and cloudpickle would otherwise ship the plugin, credentials included.
+        raise TypeError(
+            f"a Backend ({self.name!r}) cannot be pickled: send backend.spec to the other "
+            "process and call .load() there"
+        )
+
+    @property
+    def spec(self) -> BackendSpec:
+        """The picklable arguments this backend was loaded with; ``.load()`` loads it again.
+
+        Raises:
+            UnsupportedOperationError: the backend was not made by ``load_backend``.
+        """
+        if self._spec is None:
+            raise UnsupportedOperationError(
+                f"backend {self.name!r} was not loaded with load_backend, so it has no spec"
+            )
+        return self._spec
 
     def compact_partitions(
         self,
         table_name: str,
         *,
-        partitions: Iterable[PartitionSpec],
+        partitions: Iterable[PartitionSpec | PartitionKey],
         target_file_size_bytes: int | None = None,
         min_small_files: int = DEFAULT_MIN_SMALL_FILES,
         dry_run: bool = False,
@@ -86,6 +122,8 @@ class Backend:
         max_spill_size: int | None = None,
         compression: str | None = None,
         lease_seconds: float | None = None,
+        executor: concurrent.futures.Executor | None = None,
+        shards: int | None = None,
     ) -> CompactionReport:
         """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -95,7 +133,8 @@ class Backend:
         Args:
             table_name: The table, relative to the backend root (or a ``table_paths`` key).
             partitions: One mapping per partition, naming every partition column exactly
-                (``[{}]`` for an unpartitioned table). Duplicates are merged.
+                (``[{}]`` for an unpartitioned table), or a canonical ``PartitionKey`` as
+                reports hold them. Duplicates are merged.
             target_file_size_bytes: Files are merged towards this size; a file is "small"
                 if it is smaller and fits with another file within it
                 (:func:`~pointline_storage.count_small_files`). ``None``: the table's own
@@ -126,6 +165,11 @@ class Backend:
                 host cannot prove) blocks its partitions. Leases are renewed every quarter
                 of it while the run lasts. ``None``: the backend's default (for Delta,
                 ``POINTLINE_STORAGE_LEASE_SECONDS`` if set, else 600).
+            executor: Spread the work over this ``concurrent.futures.Executor`` (a dask
+                ``Client.get_executor()``, a spawn ``ProcessPoolExecutor``, ...): plan here
+                (:meth:`plan_compaction`), then :meth:`execute_plan` with ``executor``
+                and ``shards``. A dry run only plans, so it runs here.
+            shards: With ``executor``: see :meth:`execute_plan`.
 
         Returns:
             A per-partition report, sorted by partition.
@@ -149,20 +193,35 @@ class Backend:
         _require_int("min_small_files", min_small_files, minimum=0)
         _require_bool("dry_run", dry_run)
         _require_bool("continue_on_error", continue_on_error)
-        _require_int("partitions_per_commit", partitions_per_commit, minimum=1)
-        if max_concurrent_tasks is not None:
-            _require_int(
-                "max_concurrent_tasks",
-                max_concurrent_tasks,
-                minimum=1,
-                maximum=MAX_CONCURRENT_TASKS,
-            )
-        if max_spill_size is not None:
-            _require_int("max_spill_size", max_spill_size, minimum=1, maximum=MAX_INT64)
-        if compression is not None:
-            compression = _canonical_compression(compression)
+        compression = _checked_engine_options(
+            partitions_per_commit, max_concurrent_tasks, max_spill_size, compression
+        )
         if lease_seconds is not None:
             _require_seconds("lease_seconds", lease_seconds)
+        _check_executor(executor, shards)
+        if executor is not None and not dry_run:
+            started = time.perf_counter()
+            plan = self.plan_compaction(
+                table_name,
+                partitions=specs,
+                target_file_size_bytes=target_file_size_bytes,
+                min_small_files=min_small_files,
+            )
+            return self._execute_sharded(
+                plan,
+                executor=executor,
+                shards=shards,
+                continue_on_error=continue_on_error,
+                progress=progress,
+                started=started,
+                options={
+                    "partitions_per_commit": partitions_per_commit,
+                    "max_concurrent_tasks": max_concurrent_tasks,
+                    "max_spill_size": max_spill_size,
+                    "compression": compression,
+                    "lease_seconds": lease_seconds,
+                },
+            )
         return self._call(
             "compact_partitions",
             CompactionReport,
@@ -180,14 +239,189 @@ class Backend:
             lease_seconds=lease_seconds,
         )
 
+    def plan_compaction(
+        self,
+        table_name: str,
+        *,
+        partitions: Iterable[PartitionSpec | PartitionKey],
+        target_file_size_bytes: int | None = None,
+        min_small_files: int = DEFAULT_MIN_SMALL_FILES,
+    ) -> CompactionPlan:
+        """Plan a compaction without doing it: what :meth:`compact_partitions` would do.
+
+        Reads the table once; writes nothing and takes no lease. Run the plan with
+        :meth:`execute_plan` here, or ship it (``plan.to_json()``, ``plan.split(n)``) to
+        workers that execute it with a backend of their own (``backend.spec.load()``).
+
+        Args:
+            table_name: The table, relative to the backend root (or a ``table_paths`` key).
+            partitions: As for :meth:`compact_partitions`.
+            target_file_size_bytes: As for :meth:`compact_partitions`.
+            min_small_files: As for :meth:`compact_partitions`.
+
+        Raises:
+            InvalidPartitionError: a partition does not match the table's columns or types.
+            InvalidOptionError: an option is out of range.
+            TableNotFoundError: the table does not exist.
+            UnsupportedOperationError: the backend cannot plan (an optional hook).
+        """
+        specs = partition_specs(partitions)
+        if target_file_size_bytes is not None:
+            _require_int(
+                "target_file_size_bytes", target_file_size_bytes, minimum=1, maximum=MAX_INT64
+            )
+        _require_int("min_small_files", min_small_files, minimum=0)
+        self._require_hook("plan_compaction", "plan compactions")
+        return self._call(
+            "plan_compaction",
+            CompactionPlan,
+            table_name=table_name,
+            partitions=specs,
+            target_file_size_bytes=target_file_size_bytes,
+            min_small_files=min_small_files,
+        )
+
+    def execute_plan(
+        self,
+        plan: CompactionPlan,
+        *,
+        continue_on_error: bool = True,
+        progress: Callable[[PartitionCompactionResult], None] | None = None,
+        partitions_per_commit: int = DEFAULT_PARTITIONS_PER_COMMIT,
+        max_concurrent_tasks: int | None = None,
+        max_spill_size: int | None = None,
+        compression: str | None = None,
+        lease_seconds: float | None = None,
+        executor: concurrent.futures.Executor | None = None,
+        shards: int | None = None,
+    ) -> CompactionReport:
+        """Compact the partitions a plan names, with the plan's target size and threshold.
+
+        Everything else is as in :meth:`compact_partitions`: the same leases, batching
+        and report. The latest version is read once the leases are held; a planned
+        partition whose planned files are no longer all live (another run compacted or
+        deleted some since) is skipped as ``SKIP_CHANGED_SINCE_PLAN``, never rewritten
+        blindly; files appended since the plan are compacted with the rest. The plan's
+        skipped partitions are reported as the plan has them. The report's
+        ``version_before`` is the version executed from (the plan's ``version`` or later).
+
+        Args:
+            plan: From :meth:`plan_compaction` (here or in another process), or a shard of
+                one (``plan.split(n)``).
+            continue_on_error: As for :meth:`compact_partitions`.
+            progress: As for :meth:`compact_partitions`.
+            partitions_per_commit: As for :meth:`compact_partitions`.
+            max_concurrent_tasks: As for :meth:`compact_partitions`.
+            max_spill_size: As for :meth:`compact_partitions`.
+            compression: As for :meth:`compact_partitions`.
+            lease_seconds: As for :meth:`compact_partitions`; with ``executor``, the
+                lifetime of each worker's leases (a worker lost on another host blocks its
+                partitions that long).
+            executor: Run the plan as ``shards`` tasks of this executor instead of here:
+                ``plan.split(shards)``, one shard per task, each loading this backend from
+                :attr:`spec` in its worker. The reports merge into one that reads like a
+                single call's: results sorted, counters derived, ``version_before`` the
+                plan's version, ``version_after`` the table's version once every shard is
+                done, ``duration_seconds`` the wall time of this call. ``progress`` is
+                called here as each shard's results arrive. A shard whose task raised or
+                whose worker died costs only its partitions: they are reported
+                ``failed`` with the reason, before-values from the plan and after-values
+                measured from the table. With ``continue_on_error=False`` each shard stops
+                at its first failure, and this call raises once all shards are done. If
+                ``progress`` raises, this call stops waiting and cancels the shards not
+                yet started; shards already running finish in their workers. A process
+                pool must not fork (use a ``spawn`` context).
+            shards: How many tasks at most (default: the executor's ``max_workers`` if it
+                has one, else this machine's CPU count; give it for a cluster).
+                Partitions that share a commit stay in one shard where the balance of
+                bytes allows.
+
+        Raises:
+            InvalidPlanError: the plan's partition columns are not the table's.
+            InvalidOptionError: an option is out of range.
+            UnsupportedOptionError: an engine option is set that this backend lacks.
+            TableNotFoundError: the table does not exist.
+            CompactionFailedError: a partition failed and ``continue_on_error`` is false.
+            UnsupportedOperationError: the backend cannot execute plans (an optional hook).
+        """
+        if not isinstance(plan, CompactionPlan):
+            raise InvalidOptionError(
+                f"plan must be a CompactionPlan (from plan_compaction or "
+                f"CompactionPlan.from_json), got {type(plan).__name__}"
+            )
+        _require_bool("continue_on_error", continue_on_error)
+        compression = _checked_engine_options(
+            partitions_per_commit, max_concurrent_tasks, max_spill_size, compression
+        )
+        if lease_seconds is not None:
+            _require_seconds("lease_seconds", lease_seconds)
+        _check_executor(executor, shards)
+        options = {
+            "partitions_per_commit": partitions_per_commit,
+            "max_concurrent_tasks": max_concurrent_tasks,
+            "max_spill_size": max_spill_size,
+            "compression": compression,
+            "lease_seconds": lease_seconds,
+        }
+        if executor is not None:
+            return self._execute_sharded(
+                plan,
+                executor=executor,
+                shards=shards,
+                continue_on_error=continue_on_error,
+                progress=progress,
+                started=time.perf_counter(),
+                options=options,
+            )
+        self._require_hook("execute_plan", "execute compaction plans")
+        return self._call(
+            "execute_plan",
+            CompactionReport,
+            plan=plan,
+            continue_on_error=continue_on_error,
+            progress=progress,
+            **options,
+        )
+
+    def _execute_sharded(
+        self,
+        plan: CompactionPlan,
+        *,
+        executor: concurrent.futures.Executor,
+        shards: int | None,
+        continue_on_error: bool,
+        progress: Callable[[PartitionCompactionResult], None] | None,
+        started: float,
+        options: dict[str, Any],
+    ) -> CompactionReport:
+        from pointline_storage import scaleout
+
+        # Refuse here what every worker would refuse, before any task starts.
+        self._require_hook("execute_plan", "execute compaction plans")
+        implementations = self.plugin_manager.hook.execute_plan.get_hookimpls()
+        self._refuse_unsupported("execute_plan", implementations, options)
+        return scaleout.execute_sharded(
+            self,
+            plan,
+            executor=executor,
+            shards=shards,
+            continue_on_error=continue_on_error,
+            progress=progress,
+            options=options,
+            started=started,
+        )
+
     def inspect_partitions(
-        self, table_name: str, partitions: Iterable[PartitionSpec] | None = None
+        self,
+        table_name: str,
+        partitions: Iterable[PartitionSpec | PartitionKey] | None = None,
     ) -> TableInspection:
         """Return file count, small-file count, bytes and rows per partition; write nothing.
 
         Args:
             table_name: The table, relative to the backend root (or a ``table_paths`` key).
-            partitions: The partitions to report; ``None`` for every partition.
+            partitions: The partitions to report (mappings or canonical keys, as for
+                :meth:`compact_partitions`); ``None`` for every partition.
 
         Raises:
             InvalidPartitionError: a partition does not match the table's columns or types.
@@ -268,16 +502,22 @@ class Backend:
                 f"cannot write sample table {table_name!r}: "
                 + (f"partition_by names columns not in rows: {missing}" if missing else "no rows")
             )
-        implementations = self.plugin_manager.hook.write_sample_table.get_hookimpls()
-        # Observers' wrappers do not write tables: only a plain implementation counts.
-        if not [impl for impl in implementations if not (impl.wrapper or impl.hookwrapper)]:
-            raise UnsupportedOperationError(f"backend {self.name!r} cannot write sample tables")
+        self._require_hook("write_sample_table", "write sample tables")
         self.plugin_manager.hook.write_sample_table(
             table_name=table_name,
             rows=rows,
             partition_by=partition_by,
             rows_per_file=rows_per_file,
         )
+
+    def _require_hook(self, hook_name: str, what: str) -> None:
+        implementations = getattr(self.plugin_manager.hook, hook_name).get_hookimpls()
+        # Observers' wrappers do no work: only a plain implementation counts.
+        if not [impl for impl in implementations if not (impl.wrapper or impl.hookwrapper)]:
+            raise UnsupportedOperationError(
+                f"backend {self.name!r} cannot {what} (it does not implement the optional "
+                f"hook {hook_name})"
+            )
 
     def list_leases(self, table_name: str, *, release_stale: bool = False) -> TableLeases:
         """List the partition leases of a table: who holds which partition, until when.
@@ -384,7 +624,10 @@ def load_backend(
     if missing:
         raise BackendLoadError(f"backend {name!r} does not implement required hooks {missing}")
     trace.register_if_enabled(manager, name)
-    return Backend(name, manager)
+    spec = BackendSpec.of(
+        name, root=root_str, table_paths=paths, storage_options=dict(storage_options or {})
+    )
+    return Backend(name, manager, spec=spec)
 
 
 def _require_int(option: str, value: object, *, minimum: int, maximum: int | None = None) -> None:
@@ -394,6 +637,35 @@ def _require_int(option: str, value: object, *, minimum: int, maximum: int | Non
         raise InvalidOptionError(f"{option} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
         raise InvalidOptionError(f"{option} must be <= {maximum}, got {value}")
+
+
+def _checked_engine_options(
+    partitions_per_commit: object,
+    max_concurrent_tasks: object,
+    max_spill_size: object,
+    compression: str | None,
+) -> str | None:
+    """Check the engine options; return ``compression`` in its canonical spelling."""
+    _require_int("partitions_per_commit", partitions_per_commit, minimum=1)
+    if max_concurrent_tasks is not None:
+        _require_int(
+            "max_concurrent_tasks", max_concurrent_tasks, minimum=1, maximum=MAX_CONCURRENT_TASKS
+        )
+    if max_spill_size is not None:
+        _require_int("max_spill_size", max_spill_size, minimum=1, maximum=MAX_INT64)
+    return None if compression is None else _canonical_compression(compression)
+
+
+def _check_executor(executor: object, shards: object) -> None:
+    if executor is not None and not isinstance(executor, concurrent.futures.Executor):
+        raise InvalidOptionError(
+            f"executor must be a concurrent.futures.Executor (for dask: "
+            f"client.get_executor()), got {type(executor).__name__}"
+        )
+    if shards is not None:
+        if executor is None:
+            raise InvalidOptionError("shards needs an executor to run the shards on")
+        _require_int("shards", shards, minimum=1)
 
 
 def _require_seconds(option: str, value: object) -> None:

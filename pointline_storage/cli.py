@@ -30,6 +30,7 @@ from pointline_storage.backend import (
     load_backend,
 )
 from pointline_storage.cli_all_partitions import check_all_partitions, nothing_needs_compaction
+from pointline_storage.cli_executors import executor_for, executor_options
 from pointline_storage.cli_locations import TableChoiceError, choose_table
 from pointline_storage.cli_partitions import (
     absent_partition_warnings,
@@ -359,6 +360,7 @@ def inspect(
     help="Lifetime of the partition leases: how long a run killed on another host blocks "
     "its partitions. Default: POINTLINE_STORAGE_LEASE_SECONDS, else 600.",
 )
+@executor_options
 @click.pass_context
 def compact(
     ctx: click.Context,
@@ -379,6 +381,8 @@ def compact(
     max_spill_size: int | None,
     compression: str | None,
     lease_seconds: float | None,
+    workers: int | None,
+    dask_scheduler: str | None,
 ) -> None:
     """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -420,20 +424,22 @@ def compact(
             )
             return
     try:
-        report = compact_with_progress(
-            opened,
-            table_name,
-            partitions,
-            target_file_size_bytes=target_file_size,
-            min_small_files=min_small_files,
-            dry_run=dry_run,
-            continue_on_error=not stop_on_error,
-            partitions_per_commit=partitions_per_commit,
-            max_concurrent_tasks=max_concurrent_tasks,
-            max_spill_size=max_spill_size,
-            compression=compression,
-            lease_seconds=lease_seconds,
-        )
+        with executor_for(workers, dask_scheduler) as executor:
+            report = compact_with_progress(
+                opened,
+                table_name,
+                partitions,
+                target_file_size_bytes=target_file_size,
+                min_small_files=min_small_files,
+                dry_run=dry_run,
+                continue_on_error=not stop_on_error,
+                partitions_per_commit=partitions_per_commit,
+                max_concurrent_tasks=max_concurrent_tasks,
+                max_spill_size=max_spill_size,
+                compression=compression,
+                lease_seconds=lease_seconds,
+                executor=executor,
+            )
     except CompactionFailedError as exc:
         stopped_by = None
         if isinstance(exc, CompactionInterruptedError):
@@ -651,6 +657,8 @@ def _error_line(message: str) -> None:
     message = redact(message, _given_secrets | secret_values(os.environ))
     click.echo(f"{click.style('error:', fg='red')} {cli_render.one_line(message)}", err=True)
 
+
+__import__("pointline_storage.cli_plans").cli_plans.register(cli)  # plan, execute
 
 if __name__ == "__main__":
     main()

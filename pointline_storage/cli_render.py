@@ -18,6 +18,7 @@ from pointline_storage.models import (
     KEEP_NOT_TABLE_FILE,
     KEEP_OUTSIDE_LAYOUT,
     SKIP_BELOW_MIN_SMALL_FILES,
+    SKIP_CHANGED_SINCE_PLAN,
     SKIP_NO_FILES,
     BackendInfo,
     CompactionReport,
@@ -260,6 +261,8 @@ def _note(result: PartitionCompactionResult, report: CompactionReport, not_attem
         )
     if result.skipped_reason == SKIP_NO_FILES:
         return f"{SKIP_NO_FILES} (partition not in table)"
+    if result.skipped_reason == SKIP_CHANGED_SINCE_PLAN:
+        return f"{SKIP_CHANGED_SINCE_PLAN} (planned files compacted or deleted since)"
     return result.skipped_reason or ""
 
 

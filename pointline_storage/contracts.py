@@ -6,6 +6,7 @@ compares these signatures with the facade's, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
@@ -15,7 +16,7 @@ from pointline_storage.models import (
     TableInspection,
     VacuumReport,
 )
-from pointline_storage.partitions import PartitionSpec
+from pointline_storage.partitions import PartitionKey, PartitionSpec
 
 
 @runtime_checkable
@@ -26,7 +27,7 @@ class PartitionOptimizer(Protocol):
         self,
         table_name: str,
         *,
-        partitions: Iterable[PartitionSpec],
+        partitions: Iterable[PartitionSpec | PartitionKey],
         target_file_size_bytes: int | None = None,
         min_small_files: int = 8,
         dry_run: bool = False,
@@ -37,12 +38,16 @@ class PartitionOptimizer(Protocol):
         max_spill_size: int | None = None,
         compression: str | None = None,
         lease_seconds: float | None = None,
+        executor: concurrent.futures.Executor | None = None,
+        shards: int | None = None,
     ) -> CompactionReport:
         """Rewrite the small files of the named partitions; see ``Backend``."""
         ...
 
     def inspect_partitions(
-        self, table_name: str, partitions: Iterable[PartitionSpec] | None = None
+        self,
+        table_name: str,
+        partitions: Iterable[PartitionSpec | PartitionKey] | None = None,
     ) -> TableInspection:
         """Return per-partition file statistics without writing anything."""
         ...

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         VacuumReport,
     )
     from pointline_storage.partitions import PartitionSpec
+    from pointline_storage.plans import CompactionPlan
 
 PROJECT_NAME = "pointline_storage"
 
@@ -74,6 +75,48 @@ def compact_partitions(
     A backend that leases partitions takes ``lease_seconds`` (positive, or ``None`` for its
     default), and may stop at a safe point on SIGINT/SIGTERM with
     ``pointline_storage.stop_on_signals``, raising ``request.error(report)``.
+    """
+
+
+@hookspec(firstresult=True)
+def plan_compaction(
+    table_name: str,
+    partitions: tuple[PartitionSpec, ...],
+    target_file_size_bytes: int | None,
+    min_small_files: int,
+) -> CompactionPlan:
+    """Optional: plan what ``compact_partitions`` would do, from one read of the table; write
+    nothing and take no lease.
+
+    Arguments are validated as for ``compact_partitions``. Return a ``CompactionPlan``
+    naming the version read, each partition worth compacting with its statistics and
+    the live files it was planned on, and the others as skipped results. Without this
+    hook (or ``execute_plan``), ``Backend.plan_compaction`` raises
+    ``UnsupportedOperationError``.
+    """
+
+
+@hookspec(firstresult=True)
+def execute_plan(
+    plan: CompactionPlan,
+    continue_on_error: bool,
+    progress: Callable[[PartitionCompactionResult], None] | None,
+    partitions_per_commit: int,
+    max_concurrent_tasks: int | None,
+    max_spill_size: int | None,
+    compression: str | None,
+    lease_seconds: float | None,
+) -> CompactionReport:
+    """Optional: compact the partitions ``plan`` names, as ``compact_partitions`` would.
+
+    The same leases, batching and report as ``compact_partitions``, with the plan's target
+    size and ``min_small_files``. Once the leases are held, read the latest version: a
+    planned partition any of whose planned files is no longer live is skipped as
+    ``SKIP_CHANGED_SINCE_PLAN`` (files appended since the plan do not matter). The plan's
+    skipped results are reported as they are. The plan may come from another process or
+    machine (``CompactionPlan.from_json``); refuse one whose partition columns are not the
+    table's with ``InvalidPlanError``. Engine options and ``lease_seconds`` are those of
+    ``compact_partitions``.
     """
 
 

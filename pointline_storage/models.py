@@ -36,6 +36,10 @@ SKIP_NO_FILES = "no_files"
 #: No two small files can be merged: fewer than two, none that fit together within the
 #: target size, or (rarely, decided by the engine) none adjacent in its file order.
 SKIP_NOTHING_TO_COMPACT = "nothing_to_compact"
+#: Executing a plan: a file the partition was planned on is no longer live (another run
+#: compacted or deleted it since), so the plan no longer describes it. Files appended
+#: since the plan do not count as a change.
+SKIP_CHANGED_SINCE_PLAN = "changed_since_plan"
 
 #: Statuses of partitions a plan selected for compaction (skipped ones aside).
 _PLANNED_STATUSES: tuple[PartitionStatus, ...] = (

@@ -249,8 +249,11 @@ def _boolean(value: object) -> str:
     raise ValueError(f"expected true or false, got {value!r}")
 
 
-def partition_specs(partitions: Iterable[PartitionSpec]) -> tuple[dict[str, object], ...]:
-    """Check that ``partitions`` is a non-empty list of mappings and copy it.
+def partition_specs(
+    partitions: Iterable[PartitionSpec | PartitionKey],
+) -> tuple[dict[str, object], ...]:
+    """Check that ``partitions`` is a non-empty list of mappings (or canonical keys, turned
+    into mappings) and copy it.
 
     Raises:
         InvalidPartitionError: the list is empty, or fails the checks of
@@ -264,18 +267,36 @@ def partition_specs(partitions: Iterable[PartitionSpec]) -> tuple[dict[str, obje
     return specs
 
 
-def _mappings(partitions: Iterable[PartitionSpec]) -> tuple[dict[str, object], ...]:
+def _mappings(
+    partitions: Iterable[PartitionSpec | PartitionKey],
+) -> tuple[dict[str, object], ...]:
     if isinstance(partitions, (Mapping, str, bytes)) or not isinstance(partitions, Iterable):
         raise InvalidPartitionError(
             f"partitions must be a list of mappings (column -> value), got {partitions!r}"
         )
-    specs = tuple(partitions)
-    for spec in specs:
+    specs: list[dict[str, object]] = []
+    for spec in map(_from_key, partitions):
         if not isinstance(spec, Mapping):
             raise InvalidPartitionError(
-                f"each partition must be a mapping of column to value, got {spec!r}"
+                f"each partition must be a mapping of column to value or a PartitionKey, "
+                f"got {spec!r}"
             )
-    return tuple(dict(spec) for spec in specs)
+        specs.append(dict(spec))
+    return tuple(specs)
+
+
+def _from_key(spec: object) -> object:
+    """A canonical key (``(column, value)`` pairs) as a spec; anything else as it is.
+
+    ``NULL_VALUE`` becomes ``None``: as a value it would not parse in a date or integer
+    column, while ``None`` names the null partition of any column (and renders, in a
+    string column, exactly as the key does).
+    """
+    if isinstance(spec, tuple) and all(
+        isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str) for pair in spec
+    ):
+        return {column: None if value == NULL_VALUE else value for column, value in spec}
+    return spec
 
 
 def normalize_partitions(

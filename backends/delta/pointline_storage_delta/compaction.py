@@ -54,9 +54,15 @@ def compact_partitions(
     progress: Progress,
     started: float,
     stop: StopRequest | None = None,
+    planned_files: Mapping[PartitionKey, Sequence[str]] | None = None,
+    settled: Sequence[PartitionCompactionResult] = (),
 ) -> CompactionReport:
     """Plan from one scan of ``snapshot``, then compact up to ``partitions_per_commit``
     planned partitions per commit.
+
+    Executing a plan, ``planned_files`` maps each of ``partitions`` to the files it was
+    planned on (see :func:`~pointline_storage_delta.planner.plan_partitions`), and
+    ``settled`` holds the plan's skipped results, reported as they are.
 
     ``refused`` names the partitions another compaction holds (partition -> holder): they
     are reported ``failed``. Partitions are isolated: a failing one is recorded and, with
@@ -74,7 +80,11 @@ def compact_partitions(
     target = snapshot.target_file_size(options.target_file_size_bytes)
     scan = scan_partitions(snapshot, target)
     plan = plan_partitions(
-        partitions, scan, min_small_files=options.min_small_files, refused=refused
+        partitions,
+        scan,
+        min_small_files=options.min_small_files,
+        refused=refused,
+        planned_files=planned_files,
     )
     results: dict[PartitionKey, PartitionCompactionResult] = {}
 
@@ -83,7 +93,7 @@ def compact_partitions(
         if progress is not None:
             progress(result)
 
-    for result in plan.settled:
+    for result in (*settled, *plan.settled):
         record(result)
     failure: Exception | None = None if options.continue_on_error else plan.refusal
     runner = _Runner(snapshot, scan, target, options.engine, record, stop)

@@ -15,10 +15,13 @@ import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 
 from pointline_storage import (
+    CompactionPlan,
     CompactionReport,
+    InvalidPlanError,
     PartitionCompactionResult,
     PartitionSpec,
     PartitionStats,
+    PlannedPartition,
     PointlineStorageError,
     TableInspection,
     TableLeases,
@@ -34,7 +37,13 @@ from pointline_storage.redaction import secrets_masked
 from pointline_storage_delta import compaction, lease_listing, leases, vacuum
 from pointline_storage_delta.engine_errors import engine_errors
 from pointline_storage_delta.engine_options import EngineOptions
-from pointline_storage_delta.snapshot import DeltaSnapshot, open_snapshot, scan_partitions
+from pointline_storage_delta.planner import plan_partitions
+from pointline_storage_delta.snapshot import (
+    DeltaSnapshot,
+    open_snapshot,
+    partition_files,
+    scan_partitions,
+)
 
 
 class DeltaPartitionOptimizer:
@@ -156,6 +165,95 @@ class DeltaPartitionOptimizer:
                     progress=progress,
                     started=started,
                     stop=stop,
+                )
+
+    @hookimpl
+    def plan_compaction(
+        self,
+        table_name: str,
+        partitions: tuple[PartitionSpec, ...],
+        target_file_size_bytes: int | None,
+        min_small_files: int,
+    ) -> CompactionPlan:
+        """Plan from one scan of the latest version; see ``pointline_storage.Backend``.
+
+        The planner is the one a compaction runs, without leases: a partition another
+        compaction holds now is planned like any other (its execution will meet the lease).
+        """
+        with self._guarded():
+            _, snapshot = self.open(table_name)
+            keys = normalize_partitions(
+                table_name, partitions, snapshot.partition_columns, snapshot.render
+            )
+            target = snapshot.target_file_size(target_file_size_bytes)
+            scan = scan_partitions(snapshot, target)
+            plan = plan_partitions(keys, scan, min_small_files=min_small_files, refused={})
+            files = partition_files(scan, snapshot.partition_columns)
+            return CompactionPlan(
+                table_name=table_name,
+                partition_keys=snapshot.partition_columns,
+                version=snapshot.version,
+                target_file_size_bytes=target,
+                min_small_files=min_small_files,
+                partitions=tuple(
+                    PlannedPartition(stats=stats, files=files.get(stats.partition, ()))
+                    for stats in plan.to_compact
+                ),
+                skipped=plan.settled,
+                partition_kinds=snapshot.partition_kinds,
+            )
+
+    @hookimpl
+    def execute_plan(
+        self,
+        plan: CompactionPlan,
+        continue_on_error: bool,
+        progress: Callable[[PartitionCompactionResult], None] | None,
+        partitions_per_commit: int,
+        max_concurrent_tasks: int | None,
+        max_spill_size: int | None,
+        compression: str | None,
+        lease_seconds: float | None,
+    ) -> CompactionReport:
+        """Compact what ``plan`` names, on the compaction pipeline; see
+        ``pointline_storage.Backend``."""
+        started = time.perf_counter()
+        options = compaction.CompactionOptions(
+            target_file_size_bytes=plan.target_file_size_bytes,
+            min_small_files=plan.min_small_files,
+            dry_run=False,
+            continue_on_error=continue_on_error,
+            partitions_per_commit=partitions_per_commit,
+            engine=EngineOptions(
+                max_concurrent_tasks=max_concurrent_tasks,
+                max_spill_size=max_spill_size,
+                compression=compression,
+            ),
+        )
+        keys = tuple(planned.partition for planned in plan.partitions)
+        with self._guarded():
+            location, snapshot = self.open(plan.table_name)
+            if snapshot.partition_columns != plan.partition_keys:
+                raise InvalidPlanError(
+                    f"the plan of table {plan.table_name!r} is partitioned by "
+                    f"{list(plan.partition_keys)}, but the table is partitioned by "
+                    f"{list(snapshot.partition_columns)}; plan it again"
+                )
+            taking = leases.leased(location.fs, location.path, keys, seconds=lease_seconds)
+            # As in compact_partitions: signals caught before the leases, restored after.
+            with stop_on_signals() as stop, taking as taken:
+                snapshot = snapshot.refreshed(plan.table_name)
+                return compaction.compact_partitions(
+                    snapshot,
+                    table_name=plan.table_name,
+                    partitions=keys,
+                    options=options,
+                    refused=taken.refused,
+                    progress=progress,
+                    started=started,
+                    stop=stop,
+                    planned_files={planned.partition: planned.files for planned in plan.partitions},
+                    settled=plan.skipped,
                 )
 
     @hookimpl

@@ -1,17 +1,19 @@
 """The compaction planner: one outcome for every named partition.
 
 Each partition is either to be compacted (with the statistics it was planned on) or
-settled at planning: skipped with a reason, or failed because another compaction holds its
-lease. Planning reads only the per-partition statistics of one snapshot scan, so a dry run
-costs a single scan and shows the plan a real run starts from.
+settled at planning: skipped with a reason (one is a change since the plan being
+executed), or failed because another compaction holds its lease. Planning reads only the
+per-partition statistics of one snapshot scan, so a dry run costs a single scan and shows
+the plan a real run starts from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pointline_storage import (
+    SKIP_CHANGED_SINCE_PLAN,
     PartitionCompactionResult,
     PartitionKey,
     PartitionStats,
@@ -42,6 +44,7 @@ def plan_partitions(
     *,
     min_small_files: int,
     refused: Mapping[PartitionKey, str],
+    planned_files: Mapping[PartitionKey, Sequence[str]] | None = None,
 ) -> PartitionPlan:
     """Decide, for each named partition, whether it is worth compacting.
 
@@ -49,10 +52,13 @@ def plan_partitions(
     One without files is skipped as ``no_files``; one with fewer than ``min_small_files``
     small files as ``below_min_small_files``; one where no two small files fit together
     within the target as ``nothing_to_compact`` (the engine would rewrite nothing).
+    Executing a plan (``planned_files``: partition -> the files it was planned on), one
+    whose planned files are not all live any more is skipped as ``changed_since_plan``.
     """
     to_compact = []
     settled = []
     refusal = None
+    live = frozenset(scan.files["path"].to_pylist()) if planned_files is not None else None
     for partition in sorted(partitions):
         stats = scan.stats.get(partition) or PartitionStats.empty(partition)
         if partition in refused:
@@ -64,8 +70,10 @@ def plan_partitions(
             )
             refusal = refusal or error
             settled.append(PartitionCompactionResult.from_stats(stats, "failed", error=error))
-        elif reason := stats.skip_reason(
-            min_small_files=min_small_files, can_merge=partition in scan.mergeable
+        elif (reason := _changed(partition, planned_files, live)) or (
+            reason := stats.skip_reason(
+                min_small_files=min_small_files, can_merge=partition in scan.mergeable
+            )
         ):
             settled.append(
                 PartitionCompactionResult.from_stats(stats, "skipped", skipped_reason=reason)
@@ -73,3 +81,15 @@ def plan_partitions(
         else:
             to_compact.append(stats)
     return PartitionPlan(to_compact=tuple(to_compact), settled=tuple(settled), refusal=refusal)
+
+
+def _changed(
+    partition: PartitionKey,
+    planned_files: Mapping[PartitionKey, Sequence[str]] | None,
+    live: frozenset[str] | None,
+) -> str | None:
+    if planned_files is None or live is None:
+        return None
+    if not live.issuperset(planned_files.get(partition, ())):
+        return SKIP_CHANGED_SINCE_PLAN
+    return None

@@ -329,6 +329,20 @@ def file_changes(
     return {key: (removed.get(key, 0), added.get(key, 0)) for key in removed.keys() | added.keys()}
 
 
+def partition_files(
+    scan: PartitionScan, columns: tuple[str, ...]
+) -> dict[PartitionKey, tuple[str, ...]]:
+    """The live files of each partition holding any, as the log names them, sorted."""
+    files = scan.files
+    if not files.num_rows:
+        return {}
+    if not columns:
+        return {(): tuple(sorted(files["path"].to_pylist()))}
+    keys = [f"partition.{column}" for column in columns]
+    grouped = files.group_by(keys, use_threads=False).aggregate([("path", "list")])
+    return {_key(row, columns): tuple(sorted(row["path_list"])) for row in grouped.to_pylist()}
+
+
 def _count(files: pa.Table, columns: tuple[str, ...]) -> dict[PartitionKey, int]:
     if not columns:
         return {(): files.num_rows} if files.num_rows else {}
