@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pytest
@@ -23,6 +24,35 @@ SAMPLE_DATES = (dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 4))
 SAMPLE_FILES_PER_PARTITION = 10
 SAMPLE_ROWS_PER_FILE = 20
 
+
+@dataclass(frozen=True)
+class SampleTable:
+    """A table the suite's fixtures create: its name and what is written into it.
+
+    Equal values write equal rows the same way, so a backend's fixtures may write each one
+    once per test session and give every test a copy (see ``BackendFixtures.create_table``).
+    """
+
+    name: str
+    files_per_partition: int = SAMPLE_FILES_PER_PARTITION
+    partition_by: tuple[str, ...] = SAMPLE_PARTITION_BY
+
+    def write(self, backend: Backend) -> None:
+        """Write the table through the backend's optional ``write_sample_table`` hook."""
+        backend.write_sample_table(
+            self.name,
+            rows=sample_rows(self.files_per_partition),
+            partition_by=self.partition_by,
+            rows_per_file=SAMPLE_ROWS_PER_FILE,
+        )
+
+
+#: The table of the ``sample_table`` fixture: every exchange x date, many small files.
+PARTITIONED_SAMPLE = SampleTable("orders")
+#: The table of the ``unpartitioned_table`` fixture.
+UNPARTITIONED_SAMPLE = SampleTable("flat", files_per_partition=1, partition_by=())
+
+CreateTable = Callable[[SampleTable], str]
 ReadRows = Callable[[str], pa.Table]
 DataFiles = Callable[[str], Mapping[PartitionKey, frozenset[str]]]
 TableVersion = Callable[[str], "int | None"]
@@ -92,23 +122,36 @@ class BackendFixtures:
         raise NotImplementedError("override the 'corrupt_partition' fixture")
 
     @pytest.fixture
-    def sample_table(self, backend: Backend) -> str:
-        """Create the partitioned sample table of many small files; return its name.
+    def create_table(self, backend: Backend) -> CreateTable:
+        """Return a function creating a :class:`SampleTable` in this test's root; it returns
+        the table's name. ``sample_table`` and ``unpartitioned_table`` use it.
 
-        The default uses the backend's optional ``write_sample_table`` hook.
+        The default writes the table through the backend's optional ``write_sample_table``
+        hook, in every test. Override it to write each table once per session and give
+        each test its own copy (a real copy: tests rewrite and corrupt their tables), as
+        :class:`~pointline_storage.testing.table_copies.TableCopies` does on any fsspec
+        filesystem.
         """
-        backend.write_sample_table(
-            "orders",
-            rows=sample_rows(),
-            partition_by=SAMPLE_PARTITION_BY,
-            rows_per_file=SAMPLE_ROWS_PER_FILE,
-        )
-        return "orders"
+
+        def create(table: SampleTable) -> str:
+            table.write(backend)
+            return table.name
+
+        return create
 
     @pytest.fixture
-    def unpartitioned_table(self, backend: Backend) -> str:
-        """Create an unpartitioned table of small files; return its name."""
-        backend.write_sample_table(
-            "flat", rows=sample_rows(files_per_partition=1), rows_per_file=SAMPLE_ROWS_PER_FILE
-        )
-        return "flat"
+    def sample_table(self, create_table: CreateTable) -> str:
+        """Create the partitioned sample table of many small files; return its name.
+
+        The default makes :data:`PARTITIONED_SAMPLE` with ``create_table``. A backend
+        without ``write_sample_table`` overrides this fixture (or ``create_table``).
+        """
+        return create_table(PARTITIONED_SAMPLE)
+
+    @pytest.fixture
+    def unpartitioned_table(self, create_table: CreateTable) -> str:
+        """Create an unpartitioned table of small files; return its name.
+
+        The default makes :data:`UNPARTITIONED_SAMPLE` with ``create_table``.
+        """
+        return create_table(UNPARTITIONED_SAMPLE)
