@@ -20,8 +20,14 @@ class that overrides the ``NotImplementedError`` fixtures of :class:`BackendFixt
 """
 
 from pointline_storage.testing.compaction import AbstractCompactionTests
-from pointline_storage.testing.fixtures import BackendFixtures, sample_rows, sorted_rows
+from pointline_storage.testing.fixtures import (
+    BackendFixtures,
+    SampleTable,
+    sample_rows,
+    sorted_rows,
+)
 from pointline_storage.testing.inspection import AbstractInspectionTests
+from pointline_storage.testing.table_copies import TableCopies
 from pointline_storage.testing.vacuum import AbstractVacuumTests
 
 
@@ -35,6 +41,8 @@ __all__ = [
     "AbstractInspectionTests",
     "AbstractVacuumTests",
     "BackendFixtures",
+    "SampleTable",
+    "TableCopies",
     "sample_rows",
     "sorted_rows",
 ]
