@@ -1,8 +1,10 @@
 """Sample tables written once per test session and copied into each test's root.
 
-Writing a sample table costs a commit per file; copying its folder costs a file copy per
-file (on S3, one server-side ``CopyObject`` per object). A backend's fixtures opt in by
-overriding ``create_table`` with a session-scoped :class:`TableCopies`::
+Writing a sample table takes one commit per round of small files; copying its folder takes
+one file copy per file. On local disk copying is cheaper; on ``moto_server`` it is
+not: every request costs about the same, and a copy (fsspec's asks for each object's size,
+then ``CopyObject``) needs as many as the write. A backend's fixtures opt in by overriding
+``create_table`` with a session-scoped :class:`TableCopies`::
 
     @pytest.fixture(scope="session")
     @classmethod
@@ -35,7 +37,7 @@ def copy_folder(fs: Any, source: str, target: str) -> None:
     """Copy every file under ``source`` to ``target`` with fsspec's recursive copy.
 
     fsspec's local filesystem copies bytes (no links, so a test corrupting its copy in
-    place leaves the cached table intact); object stores copy on the server.
+    place leaves the cached table intact); s3fs copies on the server.
     """
     fs.copy(source.rstrip("/") + "/", target.rstrip("/"), recursive=True)
 
