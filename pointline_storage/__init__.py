@@ -23,7 +23,8 @@ Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
     ``PartitionStatus`` and whose ``skipped_reason`` is ``SKIP_BELOW_MIN_SMALL_FILES``,
     ``SKIP_NO_FILES`` or ``SKIP_NOTHING_TO_COMPACT``; ``TableInspection`` of
     ``PartitionStats``; ``VacuumReport``. A partition is a ``PartitionKey``: ``(column,
-    value)`` pairs in column order, values canonical (``format_partition`` renders it).
+    value)`` pairs in column order, values canonical (``format_partition`` renders it,
+    ``NULL_VALUE`` stands for a null value).
 
 Errors:
     everything a caller can cause derives from ``PointlineStorageError``; storage that
@@ -32,10 +33,16 @@ Errors:
 
 Writing a backend (see CONTRIBUTING.md and the conformance suite
 ``pointline_storage.testing``):
-    mark hook implementations with ``hookimpl``; a caller names a partition with a
+    mark hook implementations with ``hookimpl``; build results and reports with
+    ``PartitionStats.empty``, ``PartitionCompactionResult.from_stats`` and
+    ``CompactionReport.from_results`` (which derives the counters) and raise
+    ``report.failure()``; a caller names a partition with a
     ``PartitionSpec`` (column -> value), which ``normalize_partitions`` checks against the
-    table's columns, rendering values with ``canonical_value`` by ``ValueKind``;
+    table's columns, rendering values with ``canonical_value`` by ``ValueKind`` (a format
+    without column types guesses them with ``infer_kind``);
     ``render_stored_value`` renders values read from storage the same way;
+    ``count_small_files`` counts a partition's small files (those a compaction could
+    merge: below the target and fitting with another file within it);
     ``resolve_table_location`` (with ``validate_table_name``) turns a table name into a
     ``TableLocation``. ``secret_values`` picks the secrets out of storage options and
     ``redact`` masks them in any message.
@@ -62,6 +69,7 @@ from pointline_storage.errors import (
     StorageUnreachableError,
     TableNotFoundError,
     UnsupportedOperationError,
+    UnsupportedOptionError,
 )
 from pointline_storage.hookspecs import hookimpl
 from pointline_storage.locations import (
@@ -76,26 +84,30 @@ from pointline_storage.models import (
     BackendInfo,
     CompactionReport,
     PartitionCompactionResult,
-    PartitionKey,
     PartitionStats,
     PartitionStatus,
     TableInspection,
     VacuumReport,
-    format_partition,
 )
 from pointline_storage.partitions import (
+    NULL_VALUE,
+    PartitionKey,
     PartitionSpec,
     ValueKind,
     canonical_value,
+    format_partition,
+    infer_kind,
     normalize_partitions,
     render_stored_value,
 )
 from pointline_storage.redaction import redact, secret_values
 from pointline_storage.registry import ENTRY_POINT_GROUP, available_backends
+from pointline_storage.small_files import count_small_files
 from pointline_storage.trace import TraceObserver
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "NULL_VALUE",
     "SKIP_BELOW_MIN_SMALL_FILES",
     "SKIP_NOTHING_TO_COMPACT",
     "SKIP_NO_FILES",
@@ -125,12 +137,15 @@ __all__ = [
     "TableVacuum",
     "TraceObserver",
     "UnsupportedOperationError",
+    "UnsupportedOptionError",
     "VacuumReport",
     "ValueKind",
     "available_backends",
     "canonical_value",
+    "count_small_files",
     "format_partition",
     "hookimpl",
+    "infer_kind",
     "load_backend",
     "normalize_partitions",
     "redact",

@@ -20,28 +20,29 @@ class that overrides the ``NotImplementedError`` fixtures of :class:`BackendFixt
 """
 
 from pointline_storage.testing.compaction import AbstractCompactionTests
-from pointline_storage.testing.fixtures import (
-    BackendFixtures,
-    SampleTable,
-    sample_rows,
-    sorted_rows,
-)
+from pointline_storage.testing.fixtures import BackendFixtures, sample_rows, sorted_rows
 from pointline_storage.testing.inspection import AbstractInspectionTests
+from pointline_storage.testing.partition_types import AbstractPartitionTypeTests
 from pointline_storage.testing.table_copies import TableCopies
 from pointline_storage.testing.vacuum import AbstractVacuumTests
 
 
-class AbstractBackendTests(AbstractCompactionTests, AbstractInspectionTests, AbstractVacuumTests):
-    """Every conformance test: compaction, inspection and vacuum."""
+class AbstractBackendTests(
+    AbstractCompactionTests,
+    AbstractInspectionTests,
+    AbstractPartitionTypeTests,
+    AbstractVacuumTests,
+):
+    """Every conformance test: compaction, inspection, typed partitions and vacuum."""
 
 
 __all__ = [
     "AbstractBackendTests",
     "AbstractCompactionTests",
     "AbstractInspectionTests",
+    "AbstractPartitionTypeTests",
     "AbstractVacuumTests",
     "BackendFixtures",
-    "SampleTable",
     "TableCopies",
     "sample_rows",
     "sorted_rows",

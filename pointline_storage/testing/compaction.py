@@ -13,6 +13,7 @@ from pointline_storage import (
     PartitionCompactionResult,
     PointlineStorageError,
     TableNotFoundError,
+    UnsupportedOptionError,
 )
 from pointline_storage.testing.checks import assert_report_consistent, key
 from pointline_storage.testing.fixtures import (
@@ -35,6 +36,7 @@ class AbstractCompactionTests:
     """Mix into a test class together with a :class:`BackendFixtures` subclass."""
 
     supports_table_versions: bool
+    supports_partitions_per_commit: bool
 
     def test_only_named_partitions_are_rewritten(
         self, backend: Backend, sample_table: str, data_files: DataFiles
@@ -170,17 +172,20 @@ class AbstractCompactionTests:
         table_version: TableVersion,
     ) -> None:
         stats = backend.inspect_partitions(sample_table, [SSE_DAY1]).partitions[0]
-        # Every file is small, but no two fit together within the target.
+        # Every file is below the target, but no two fit together within it: none is
+        # small, so even min_small_files=0 finds nothing to compact.
         target = stats.total_bytes * 3 // (2 * stats.file_count)
         before, version = data_files(sample_table), table_version(sample_table)
         options: dict[str, Any] = {"partitions": [SSE_DAY1], "target_file_size_bytes": target}
-        dry = backend.compact_partitions(sample_table, dry_run=True, min_small_files=2, **options)
-        real = backend.compact_partitions(sample_table, min_small_files=2, **options)
+        dry = backend.compact_partitions(sample_table, dry_run=True, min_small_files=0, **options)
+        real = backend.compact_partitions(sample_table, min_small_files=0, **options)
+        two = backend.compact_partitions(sample_table, min_small_files=2, **options)
         for report in (dry, real):
             assert_report_consistent(report)
             (result,) = report.partitions
-            assert result.small_file_count == SAMPLE_FILES_PER_PARTITION
+            assert result.small_file_count == 0
             assert (result.status, result.skipped_reason) == ("skipped", "nothing_to_compact")
+        assert two.partitions[0].skipped_reason == "below_min_small_files"
         assert data_files(sample_table) == before
         assert table_version(sample_table) == version
 
@@ -265,6 +270,13 @@ class AbstractCompactionTests:
         self, backend: Backend, sample_table: str, data_files: DataFiles, read_rows: ReadRows
     ) -> None:
         rows, before = sorted_rows(read_rows(sample_table)), data_files(sample_table)
+        if not self.supports_partitions_per_commit:
+            with pytest.raises(UnsupportedOptionError, match="partitions_per_commit"):
+                backend.compact_partitions(
+                    sample_table, partitions=[SSE_DAY1], partitions_per_commit=1
+                )
+            assert data_files(sample_table) == before, "a refused option writes nothing"
+            return
         alone = backend.compact_partitions(
             sample_table, partitions=[SSE_DAY1, SZSE_DAY3], partitions_per_commit=1
         )

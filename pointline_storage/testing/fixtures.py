@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 import pyarrow as pa
 import pytest
@@ -24,39 +23,12 @@ SAMPLE_DATES = (dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 4))
 SAMPLE_FILES_PER_PARTITION = 10
 SAMPLE_ROWS_PER_FILE = 20
 
-
-@dataclass(frozen=True)
-class SampleTable:
-    """A table the suite's fixtures create: its name and what is written into it.
-
-    Equal values write equal rows the same way, so a backend's fixtures may write each one
-    once per test session and give every test a copy (see ``BackendFixtures.create_table``).
-    """
-
-    name: str
-    files_per_partition: int = SAMPLE_FILES_PER_PARTITION
-    partition_by: tuple[str, ...] = SAMPLE_PARTITION_BY
-
-    def write(self, backend: Backend) -> None:
-        """Write the table through the backend's optional ``write_sample_table`` hook."""
-        backend.write_sample_table(
-            self.name,
-            rows=sample_rows(self.files_per_partition),
-            partition_by=self.partition_by,
-            rows_per_file=SAMPLE_ROWS_PER_FILE,
-        )
-
-
-#: The table of the ``sample_table`` fixture: every exchange x date, many small files.
-PARTITIONED_SAMPLE = SampleTable("orders")
-#: The table of the ``unpartitioned_table`` fixture.
-UNPARTITIONED_SAMPLE = SampleTable("flat", files_per_partition=1, partition_by=())
-
-CreateTable = Callable[[SampleTable], str]
 ReadRows = Callable[[str], pa.Table]
 DataFiles = Callable[[str], Mapping[PartitionKey, frozenset[str]]]
 TableVersion = Callable[[str], "int | None"]
 CorruptPartition = Callable[[str, Mapping[str, object]], None]
+#: ``write(name, rows, partition_by, rows_per_file)``: see :meth:`BackendFixtures.write_table`.
+WriteTable = Callable[[str, pa.Table, tuple[str, ...], int], None]
 
 
 def sample_rows(files_per_partition: int = SAMPLE_FILES_PER_PARTITION) -> pa.Table:
@@ -85,6 +57,16 @@ class BackendFixtures:
     #: delete later (as a log-based format does, for older versions to stay readable).
     #: ``False``: compaction deletes them itself, so vacuum never lists them.
     vacuum_removes_superseded_files = True
+    #: Whether partitions of ``timestamp`` and ``timestamp_ntz`` columns can be named
+    #: (by a ``datetime`` or by the value ``inspect_partitions`` shows). ``False``: naming
+    #: one raises ``InvalidPartitionError``.
+    supports_timestamp_partitions = True
+    #: Whether partitions of ``decimal(P,S)`` columns can be named. ``False``: naming one
+    #: raises ``InvalidPartitionError``.
+    supports_decimal_partitions = True
+    #: Whether ``compact_partitions`` takes ``partitions_per_commit`` (a format that
+    #: commits at all). ``False``: the facade must refuse a value for it.
+    supports_partitions_per_commit = True
 
     @pytest.fixture
     def make_backend(self) -> Callable[[], Backend]:
@@ -122,36 +104,32 @@ class BackendFixtures:
         raise NotImplementedError("override the 'corrupt_partition' fixture")
 
     @pytest.fixture
-    def create_table(self, backend: Backend) -> CreateTable:
-        """Return a function creating a :class:`SampleTable` in this test's root; it returns
-        the table's name. ``sample_table`` and ``unpartitioned_table`` use it.
+    def write_table(self, backend: Backend) -> WriteTable:
+        """Return a function creating a new table of small files from rows:
+        ``write(name, rows, partition_by, rows_per_file)``, one file per ``rows_per_file``
+        rows of each partition.
 
-        The default writes the table through the backend's optional ``write_sample_table``
-        hook, in every test. Override it to write each table once per session and give
-        each test its own copy (a real copy: tests rewrite and corrupt their tables), as
-        :class:`~pointline_storage.testing.table_copies.TableCopies` does on any fsspec
-        filesystem.
+        The default uses the backend's optional ``write_sample_table`` hook; every table
+        of the suite is made through this fixture. To write each distinct table once per
+        session and give every test its own copy, wrap the write with a session-scoped
+        :class:`~pointline_storage.testing.table_copies.TableCopies`.
         """
 
-        def create(table: SampleTable) -> str:
-            table.write(backend)
-            return table.name
+        def write(name: str, rows: pa.Table, partition_by: tuple[str, ...], per_file: int) -> None:
+            backend.write_sample_table(
+                name, rows=rows, partition_by=partition_by, rows_per_file=per_file
+            )
 
-        return create
+        return write
 
     @pytest.fixture
-    def sample_table(self, create_table: CreateTable) -> str:
-        """Create the partitioned sample table of many small files; return its name.
-
-        The default makes :data:`PARTITIONED_SAMPLE` with ``create_table``. A backend
-        without ``write_sample_table`` overrides this fixture (or ``create_table``).
-        """
-        return create_table(PARTITIONED_SAMPLE)
+    def sample_table(self, write_table: WriteTable) -> str:
+        """Create the partitioned sample table of many small files; return its name."""
+        write_table("orders", sample_rows(), SAMPLE_PARTITION_BY, SAMPLE_ROWS_PER_FILE)
+        return "orders"
 
     @pytest.fixture
-    def unpartitioned_table(self, create_table: CreateTable) -> str:
-        """Create an unpartitioned table of small files; return its name.
-
-        The default makes :data:`UNPARTITIONED_SAMPLE` with ``create_table``.
-        """
-        return create_table(UNPARTITIONED_SAMPLE)
+    def unpartitioned_table(self, write_table: WriteTable) -> str:
+        """Create an unpartitioned table of small files; return its name."""
+        write_table("flat", sample_rows(files_per_partition=1), (), SAMPLE_ROWS_PER_FILE)
+        return "flat"

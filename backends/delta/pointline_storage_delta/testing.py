@@ -24,7 +24,7 @@ from deltalake import DeltaTable
 
 from pointline_storage import Backend, PartitionKey, load_backend, render_stored_value
 from pointline_storage.testing import BackendFixtures
-from pointline_storage.testing.fixtures import CreateTable, SampleTable
+from pointline_storage.testing.fixtures import WriteTable
 from pointline_storage.testing.s3 import MotoServer
 from pointline_storage.testing.table_copies import TableCopies
 from pointline_storage_delta.s3_options import s3_settings
@@ -63,23 +63,23 @@ class DeltaFixtures(BackendFixtures):
         return None
 
     @pytest.fixture
-    def create_table(
+    def write_table(
         self,
         backend: Backend,
         table_uri: Callable[[str], str],
         table_filesystem: Callable[[str], tuple[Any, str]],
         table_copies: TableCopies | None,
-    ) -> CreateTable:
-        """Write each sample table, or copy it from ``table_copies`` if there is one."""
+    ) -> WriteTable:
+        """Write through ``write_sample_table``, or copy from ``table_copies`` if there is one."""
 
-        def create(table: SampleTable) -> str:
-            if table_copies is None:
-                table.write(backend)
-                return table.name
-            _, path = table_filesystem(table_uri(table.name))
-            return table_copies.create(table, backend=backend, table_path=path)
+        def write(name: str, rows: pa.Table, partition_by: tuple[str, ...], per_file: int) -> None:
+            backend.write_sample_table(
+                name, rows=rows, partition_by=partition_by, rows_per_file=per_file
+            )
 
-        return create
+        if table_copies is None:
+            return write
+        return table_copies.wrap(write, lambda name: table_filesystem(table_uri(name))[1])
 
     @pytest.fixture
     def open_table(
