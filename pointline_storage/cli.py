@@ -612,6 +612,9 @@ def demo(root: str | None, backend: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line and exit; errors become one ``error: ...`` line on stderr."""
+    # Secrets belong to one command line: a caller running several in one process (tests,
+    # click's CliRunner) must not see an earlier call's values masked in a later output.
+    _given_secrets.clear()
     if trace.trace_enabled() and not trace.logger.handlers:
         # The library only logs; the command line shows the trace on stderr.
         handler = logging.StreamHandler()

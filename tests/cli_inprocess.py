@@ -1,4 +1,4 @@
-"""Run ``pointline_storage.cli.main`` in-process under click's CliRunner isolation.
+"""The in-process CLI run of ``cli_run.run``, with helpers to read its output.
 
 ``main`` is what the console script runs: it turns errors into one ``error:`` line and an
 exit status, which ``CliRunner.invoke(cli, ...)`` alone would bypass.
@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from click.testing import CliRunner
-
-from pointline_storage.cli import main
+from cli_run import run
 
 
 @dataclass(frozen=True)
@@ -32,11 +30,5 @@ class Ran:
 
 def run_cli(*args: str) -> Ran:
     """Run the command line with ``args``; return its exit status and output."""
-    with CliRunner().isolation() as (stdout, stderr, _):
-        try:
-            main(list(args))
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        else:  # main always exits; reaching here would be a bug of its own
-            code = -1
-        return Ran(code, stdout.getvalue().decode(), stderr.getvalue().decode())
+    result = run(*args)
+    return Ran(result.returncode, result.stdout, result.stderr)

@@ -1,4 +1,8 @@
-"""The ``pointline-storage`` command line, run as a subprocess against real Delta tables."""
+"""The ``pointline-storage`` command line against real Delta tables.
+
+Commands run in-process (``cli_run.run``, click's ``CliRunner``); the tests at the end run
+the installed console script as a process, for what only a process shows.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from cli_run import run, run_process
 from deltalake import DeltaTable, write_deltalake
 
 from pointline_storage import load_backend
@@ -24,18 +29,6 @@ SSE_0102 = "exchange=sse,trading_date=2024-01-02"
 SSE_0103 = "exchange=sse,trading_date=2024-01-03"
 SZSE_0102 = "exchange=szse,trading_date=2024-01-02"
 FILES_PER_PARTITION = 10
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the CLI in a fresh interpreter, capturing text output."""
-    return subprocess.run(
-        [sys.executable, "-m", "pointline_storage.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
 
 
 def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
@@ -110,7 +103,7 @@ def test_backends_lists_delta_local_with_version():
     assert entry["error"] is None
 
 
-def test_backends_shows_a_broken_backend_without_failing(tmp_path):
+def test_backends_shows_a_broken_backend_without_failing(tmp_path, monkeypatch):
     dist_info = tmp_path / "broken_backend-1.2.3.dist-info"
     dist_info.mkdir()
     (dist_info / "METADATA").write_text(
@@ -119,9 +112,9 @@ def test_backends_shows_a_broken_backend_without_failing(tmp_path):
     (dist_info / "entry_points.txt").write_text(
         "[pointline_storage.backends]\nbroken = no_such_module_xyz:create_backend\n"
     )
-    pythonpath = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    monkeypatch.syspath_prepend(str(tmp_path))
 
-    text = run("backends", env={"PYTHONPATH": pythonpath})
+    text = run("backends")
     assert text.returncode == 0, text.stderr
     (line,) = [line for line in text.stdout.splitlines() if line.startswith("broken ")]
     assert "broken-backend" in line
@@ -132,7 +125,7 @@ def test_backends_shows_a_broken_backend_without_failing(tmp_path):
         line.startswith("delta-local") and line.endswith("ok") for line in text.stdout.splitlines()
     )
 
-    as_json = run("backends", "--json", env={"PYTHONPATH": pythonpath})
+    as_json = run("backends", "--json")
     assert as_json.returncode == 0, as_json.stderr
     entries = {item["name"]: item for item in json.loads(as_json.stdout)}
     assert entries["broken"]["status"] == "broken"
@@ -346,6 +339,14 @@ def test_storage_option_values_are_never_printed(root):
     assert "SUPERSECRET" not in duplicated.stderr + duplicated.stdout
 
 
+def test_secrets_are_masked_in_their_own_command_line_only(root):
+    given = run("inspect", *table_args(root, "--storage-option", "token=missing_secret_table"))
+    assert given.returncode == 0, given.stderr
+    # A later command line in the same process (as under CliRunner) was given no secret.
+    later = run("inspect", "--root", str(root), "--table", "missing_secret_table")
+    assert "'missing_secret_table'" in assert_one_error_line(later, 1)
+
+
 def test_unknown_backend_is_one_line_listing_installed_backends(root):
     result = run("inspect", *table_args(root, "--backend", "no-such-backend"))
     line = assert_one_error_line(result, 1)
@@ -557,7 +558,21 @@ def test_demo_builds_compacts_and_lists_files_to_vacuum(tmp_path):
     assert "already exists" in line
 
 
-def test_an_unexpected_error_is_one_line_unless_debugging(tmp_path):
+def test_an_unexpected_error_is_one_line(faulty_backend):
+    result = run("inspect", "--backend", "faulty", "--root", str(faulty_backend), "--table", "t")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: unexpected RuntimeError: disk on fire "
+        "(set POINTLINE_STORAGE_DEBUG=1 to see the traceback)"
+    )
+
+
+# --- the console script, as a process -----------------------------------------------------
+
+
+@pytest.fixture
+def faulty_backend(tmp_path, monkeypatch):
+    """A directory on ``sys.path`` with a backend whose every hook raises RuntimeError."""
     dist_info = tmp_path / "faulty_backend-0.1.dist-info"
     dist_info.mkdir()
     (dist_info / "METADATA").write_text(
@@ -581,16 +596,66 @@ def test_an_unexpected_error_is_one_line_unless_debugging(tmp_path):
         "def create_backend(**options):\n"
         "    return Faulty()\n"
     )
-    env = {
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
-    }
-    args = ("inspect", "--backend", "faulty", "--root", str(tmp_path), "--table", "t")
-    result = run(*args, env=env)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "faulty_backend", raising=False)
+    yield tmp_path
+    sys.modules.pop("faulty_backend", None)
+
+
+def test_the_console_script_lists_backends():
+    result = run_process("backends")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("delta-local")]
+    assert line.split()[1:] == ["pointline-storage-delta", version("pointline-storage-delta"), "ok"]
+
+
+def test_the_process_exits_3_with_the_report_on_stdout_and_the_error_on_stderr(root):
+    parquet_files(root, "exchange=sse/trading_date=2024-01-02")[0].write_bytes(b"not parquet")
+    result = run_process(
+        "compact", *table_args(root, "--partition", SSE_0102, "--partition", SZSE_0102, "--json")
+    )
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    report = json.loads(result.stdout)  # stdout is the report alone
+    assert [p["status"] for p in report["partitions"]] == ["failed", "compacted"]
+    # stderr holds the progress bar and one error line, no traceback.
+    assert "compacting 2 partitions" in result.stderr
+    assert len(error_lines(result)) == 1
+    assert result.stderr.rstrip().splitlines()[-1].startswith("error: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_the_process_exits_1_on_an_error_and_2_on_a_usage_error(root):
+    error = run_process("inspect", "--root", str(root), "--table", "missing_table")
+    assert_one_error_line(error, 1)
+    assert error.stdout == ""
+    usage = run_process("compact", *table_args(root))
+    assert "--partition" in assert_one_error_line(usage, 2)
+    assert usage.stdout == ""
+
+
+def test_the_module_runs_as_a_script():
+    result = subprocess.run(
+        [sys.executable, "-m", "pointline_storage.cli", "compact", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "3  some partitions failed" in result.stdout
+
+
+def test_debugging_shows_the_traceback_of_an_unexpected_error(faulty_backend):
+    args = ("inspect", "--backend", "faulty", "--root", str(faulty_backend), "--table", "t")
+    pythonpath = os.pathsep.join(filter(None, [str(faulty_backend), os.environ.get("PYTHONPATH")]))
+    result = run_process(*args, env={"PYTHONPATH": pythonpath})
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "error: unexpected RuntimeError: disk on fire "
         "(set POINTLINE_STORAGE_DEBUG=1 to see the traceback)"
     )
-    debug = run(*args, env={**env, "POINTLINE_STORAGE_DEBUG": "1"})
+    debug = run_process(*args, env={"PYTHONPATH": pythonpath, "POINTLINE_STORAGE_DEBUG": "1"})
     assert debug.returncode == 1
     assert "Traceback" in debug.stderr
+    assert "RuntimeError: disk on fire" in debug.stderr

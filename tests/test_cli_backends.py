@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_run import run
 from entrypoints import FakeDistributions
 
 
@@ -40,14 +39,8 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def backends(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pointline_storage.cli", "backends", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(site)},
-        timeout=120,
-        check=False,
-    )
+    """``pointline-storage backends`` with ``site`` on the path (in-process)."""
+    return run("backends", *args)
 
 
 def test_broken_backends_are_listed_with_their_reason(site: Path) -> None:

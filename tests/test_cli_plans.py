@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from cli_inprocess import Ran, run_cli
+from cli_run import run
 from deltalake import DeltaTable
-from test_cli import assert_one_error_line, run
+from test_cli import assert_one_error_line
 
 from pointline_storage import CompactionPlan, load_backend
 from pointline_storage.testing import sample_rows, sorted_rows

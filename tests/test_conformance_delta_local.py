@@ -6,14 +6,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fsspec.implementations.local import LocalFileSystem
 from pointline_storage_delta.testing import DeltaFixtures
 
 from pointline_storage import Backend, load_backend
 from pointline_storage.testing import AbstractBackendTests
+from pointline_storage.testing.table_copies import TableCopies
 
 
 class DeltaLocalFixtures(DeltaFixtures):
-    """``delta-local`` on a fresh temporary directory."""
+    """``delta-local`` on a fresh temporary directory; sample tables are written once per
+    session and copied file by file."""
+
+    @pytest.fixture(scope="session")
+    @classmethod
+    def table_copies(cls, tmp_path_factory: pytest.TempPathFactory) -> TableCopies:
+        return TableCopies(LocalFileSystem(), str(tmp_path_factory.mktemp("sample-tables")))
 
     @pytest.fixture
     def make_backend(self, tmp_path: Path) -> Callable[[], Backend]:

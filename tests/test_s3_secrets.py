@@ -8,7 +8,7 @@ import logging
 import traceback
 
 import pytest
-from test_cli import run as run_cli
+from cli_run import run as run_cli
 from test_delta_s3 import PARTITIONS, write_orders
 
 from pointline_storage import CompactionFailedError, PointlineStorageError, load_backend

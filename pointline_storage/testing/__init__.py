@@ -23,6 +23,7 @@ from pointline_storage.testing.compaction import AbstractCompactionTests
 from pointline_storage.testing.fixtures import BackendFixtures, sample_rows, sorted_rows
 from pointline_storage.testing.inspection import AbstractInspectionTests
 from pointline_storage.testing.partition_types import AbstractPartitionTypeTests
+from pointline_storage.testing.table_copies import TableCopies
 from pointline_storage.testing.vacuum import AbstractVacuumTests
 
 
@@ -42,6 +43,7 @@ __all__ = [
     "AbstractPartitionTypeTests",
     "AbstractVacuumTests",
     "BackendFixtures",
+    "TableCopies",
     "sample_rows",
     "sorted_rows",
 ]

@@ -110,7 +110,9 @@ class BackendFixtures:
         rows of each partition.
 
         The default uses the backend's optional ``write_sample_table`` hook; every table
-        of the suite is made through this fixture.
+        of the suite is made through this fixture. To write each distinct table once per
+        session and give every test its own copy, wrap the write with a session-scoped
+        :class:`~pointline_storage.testing.table_copies.TableCopies`.
         """
 
         def write(name: str, rows: pa.Table, partition_by: tuple[str, ...], per_file: int) -> None:

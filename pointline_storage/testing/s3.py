@@ -51,6 +51,7 @@ class MotoServer:
         self.access_key_id = TEST_ACCESS_KEY_ID
         self.secret_access_key = TEST_SECRET_ACCESS_KEY
         self._process: subprocess.Popen[bytes] | None = None
+        self._clients: dict[tuple[str, str, str], Any] = {}
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the server object)
 
     def __repr__(self) -> str:
@@ -124,16 +125,23 @@ class MotoServer:
         return name
 
     def client(self, service: str = "s3") -> Any:
-        """A boto3 client for this server with valid credentials."""
-        import boto3
+        """A boto3 client for this server with valid credentials.
 
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=self.access_key_id,
-            aws_secret_access_key=self.secret_access_key,
-            region_name=TEST_REGION,
-        )
+        One client per service and credentials is kept (boto3 clients are thread-safe):
+        building one takes tens of milliseconds, and every test's bucket needs one.
+        """
+        key = (service, self.access_key_id, self.secret_access_key)
+        if key not in self._clients:
+            import boto3
+
+            self._clients[key] = boto3.client(
+                service,
+                endpoint_url=self.endpoint_url,
+                aws_access_key_id=self.access_key_id,
+                aws_secret_access_key=self.secret_access_key,
+                region_name=TEST_REGION,
+            )
+        return self._clients[key]
 
     def storage_options(self, **overrides: str) -> dict[str, str]:
         """deltalake storage options reaching this server, with short timeouts."""

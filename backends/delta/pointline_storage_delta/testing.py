@@ -4,6 +4,11 @@ Any backend writing Delta tables (``delta-local``, or a third party's on other s
 gets ``read_rows``, ``data_files``, ``table_version`` and ``corrupt_partition`` from here
 by overriding two fixtures: ``make_backend`` and ``table_uri``. :class:`DeltaS3Fixtures`
 does that for ``delta-s3`` on the ``moto_server`` of ``pointline_storage.testing.s3``.
+
+Sample tables are written for every test unless ``table_copies`` is overridden with a
+session-scoped :class:`~pointline_storage.testing.table_copies.TableCopies` on the tables'
+filesystem: then each is written once and copied. A Delta log names its files relative
+to the table, so a copied table is a valid table.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from deltalake import DeltaTable
 
 from pointline_storage import Backend, PartitionKey, load_backend, render_stored_value
 from pointline_storage.testing import BackendFixtures
+from pointline_storage.testing.fixtures import WriteTable
 from pointline_storage.testing.s3 import MotoServer
+from pointline_storage.testing.table_copies import TableCopies
 from pointline_storage_delta.s3_options import s3_settings
 
 
@@ -45,6 +52,34 @@ class DeltaFixtures(BackendFixtures):
     def table_filesystem(self) -> Callable[[str], tuple[Any, str]]:
         """Return a function giving the fsspec filesystem and path of a table URI."""
         return lambda uri: fsspec.core.url_to_fs(uri)
+
+    @pytest.fixture
+    def table_copies(self) -> TableCopies | None:
+        """Sample tables kept for the session and copied into each test's root.
+
+        ``None`` (the default) writes every test's tables anew. Override it with a
+        session-scoped fixture returning a ``TableCopies`` on the tables' filesystem.
+        """
+        return None
+
+    @pytest.fixture
+    def write_table(
+        self,
+        backend: Backend,
+        table_uri: Callable[[str], str],
+        table_filesystem: Callable[[str], tuple[Any, str]],
+        table_copies: TableCopies | None,
+    ) -> WriteTable:
+        """Write through ``write_sample_table``, or copy from ``table_copies`` if there is one."""
+
+        def write(name: str, rows: pa.Table, partition_by: tuple[str, ...], per_file: int) -> None:
+            backend.write_sample_table(
+                name, rows=rows, partition_by=partition_by, rows_per_file=per_file
+            )
+
+        if table_copies is None:
+            return write
+        return table_copies.wrap(write, lambda name: table_filesystem(table_uri(name))[1])
 
     @pytest.fixture
     def open_table(
@@ -101,6 +136,8 @@ class DeltaS3Fixtures(DeltaFixtures):
 
     Needs ``pytest_plugins = ["pointline_storage.testing.s3"]`` in a ``conftest.py``.
     Tables live under ``s3://<bucket>/<prefix>``; set ``prefix = ""`` for the bucket root.
+    Sample tables are written anew in every test: on ``moto_server`` a server-side copy
+    of a cached table (one ``CopyObject`` per object) costs as much as deltalake's write.
     """
 
     prefix = "warehouse/silver"
