@@ -21,7 +21,8 @@ Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
 ``to_arrow()``):
     ``CompactionReport`` of ``PartitionCompactionResult``, whose ``status`` is a
     ``PartitionStatus`` and whose ``skipped_reason`` is ``SKIP_BELOW_MIN_SMALL_FILES``,
-    ``SKIP_NO_FILES`` or ``SKIP_NOTHING_TO_COMPACT``; ``TableInspection`` of
+    ``SKIP_NO_FILES``, ``SKIP_NOTHING_TO_COMPACT`` or (with ``sort_by``)
+    ``SKIP_ALREADY_SORTED``; ``TableInspection`` of
     ``PartitionStats``; ``VacuumReport``. A partition is a ``PartitionKey``: ``(column,
     value)`` pairs in column order, values canonical (``format_partition`` renders it).
 
@@ -70,6 +71,7 @@ from pointline_storage.locations import (
     validate_table_name,
 )
 from pointline_storage.models import (
+    SKIP_ALREADY_SORTED,
     SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_NO_FILES,
     SKIP_NOTHING_TO_COMPACT,
@@ -96,6 +98,7 @@ from pointline_storage.trace import TraceObserver
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "SKIP_ALREADY_SORTED",
     "SKIP_BELOW_MIN_SMALL_FILES",
     "SKIP_NOTHING_TO_COMPACT",
     "SKIP_NO_FILES",

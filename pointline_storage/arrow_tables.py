@@ -31,6 +31,7 @@ INSPECTION_SCHEMA = pa.schema(
         ("small_file_count", pa.int64()),
         ("total_bytes", pa.int64()),
         ("total_rows", pa.int64()),
+        ("unsorted_files", pa.int64()),
     ]
 )
 
@@ -49,6 +50,7 @@ COMPACTION_SCHEMA = pa.schema(
         ("rows_after", pa.int64()),
         ("files_removed", pa.int64()),
         ("files_added", pa.int64()),
+        ("unsorted_files", pa.int64()),
     ]
 )
 

@@ -80,6 +80,7 @@ class Backend:
         max_concurrent_tasks: int | None = None,
         max_spill_size: int | None = None,
         compression: str | None = None,
+        sort_by: Iterable[str] | None = None,
     ) -> CompactionReport:
         """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -113,6 +114,13 @@ class Backend:
             compression: Parquet codec of the rewritten files, optionally with a level:
                 ``"zstd(4)"``, ``"snappy"``, ``"gzip(6)"``, ``"lz4_raw"``, ... ``None``:
                 the engine's default (for deltalake 1.x compaction, zstd level 4).
+            sort_by: Columns to lay each compacted partition out by: its files end up
+                sorted by them and cover disjoint ranges of the first, so a read of a key
+                range skips most files and row groups from their statistics alone. A
+                partition with fewer than ``min_small_files`` files out of that order is
+                skipped as ``already_sorted`` (a rerun rewrites nothing); any other is
+                rewritten whole. ``None``: plain compaction. Backends that cannot sort
+                refuse it; the Delta backends sort by one column.
 
         Returns:
             A per-partition report, sorted by partition.
@@ -143,6 +151,7 @@ class Backend:
             _require_int("max_spill_size", max_spill_size, minimum=1, maximum=MAX_INT64)
         if compression is not None:
             compression = _canonical_compression(compression)
+        keys = _sort_keys(sort_by)
         return self._call(
             "compact_partitions",
             CompactionReport,
@@ -157,24 +166,37 @@ class Backend:
             max_concurrent_tasks=max_concurrent_tasks,
             max_spill_size=max_spill_size,
             compression=compression,
+            sort_by=keys,
         )
 
     def inspect_partitions(
-        self, table_name: str, partitions: Iterable[PartitionSpec] | None = None
+        self,
+        table_name: str,
+        partitions: Iterable[PartitionSpec] | None = None,
+        *,
+        sort_by: Iterable[str] | None = None,
     ) -> TableInspection:
         """Return file count, small-file count, bytes and rows per partition; write nothing.
 
         Args:
             table_name: The table, relative to the backend root (or a ``table_paths`` key).
             partitions: The partitions to report; ``None`` for every partition.
+            sort_by: Also report each partition's ``unsorted_files``: how many of its files
+                stand out of the first column's order (``0``: laid out by it), so a caller
+                can choose what to re-sort.
 
         Raises:
             InvalidPartitionError: a partition does not match the table's columns or types.
+            InvalidOptionError: ``sort_by`` names columns the table cannot be sorted by.
             TableNotFoundError: the table does not exist.
         """
         specs = None if partitions is None else partition_specs(partitions)
         return self._call(
-            "inspect_partitions", TableInspection, table_name=table_name, partitions=specs
+            "inspect_partitions",
+            TableInspection,
+            table_name=table_name,
+            partitions=specs,
+            sort_by=_sort_keys(sort_by),
         )
 
     def vacuum_table(
@@ -325,6 +347,22 @@ def _require_int(option: str, value: object, *, minimum: int, maximum: int | Non
         raise InvalidOptionError(f"{option} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
         raise InvalidOptionError(f"{option} must be <= {maximum}, got {value}")
+
+
+def _sort_keys(sort_by: Iterable[str] | None) -> tuple[str, ...] | None:
+    if sort_by is None:
+        return None
+    if isinstance(sort_by, (str, bytes)):
+        # A string is an iterable of one-letter names: almost surely a forgotten tuple.
+        raise InvalidOptionError(f"sort_by must be a list of column names, got {sort_by!r}")
+    keys = tuple(sort_by)
+    if not keys or not all(isinstance(key, str) and key for key in keys):
+        raise InvalidOptionError(
+            f"sort_by must name at least one column, each a non-empty string, got {keys!r}"
+        )
+    if len(set(keys)) != len(keys):
+        raise InvalidOptionError(f"sort_by names a column twice: {keys!r}")
+    return keys
 
 
 def _canonical_compression(value: str) -> str:

@@ -104,6 +104,29 @@ def _partitions(
     return tuple(specs)
 
 
+def _columns(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    """An option callback parsing ``col[,col...]`` into a tuple of column names."""
+    if value is None:
+        return None
+    columns = tuple(column.strip() for column in value.split(","))
+    if not all(columns):
+        raise click.BadParameter(f"expected col[,col...], got {value!r}", ctx, param)
+    return columns
+
+
+def _sort_by_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--sort-by",
+        "sort_by",
+        default=None,
+        metavar="COL[,COL...]",
+        callback=_columns,
+        help=help_text,
+    )
+
+
 def _table_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """The options every table command shares: backend, root, table and locations."""
     options = [
@@ -211,6 +234,10 @@ def _load_problem(name: str) -> str | None:
 @cli.command()
 @_table_options
 @_partition_option("Partition to report (repeatable); default: every partition.")
+@_sort_by_option(
+    "Also count, per partition, the files out of the first column's order (UNSORTED; "
+    "0: laid out by it)."
+)
 def inspect(
     backend: str,
     root: str,
@@ -219,10 +246,11 @@ def inspect(
     storage_options: dict[str, str],
     as_json: bool,
     partitions: tuple[PartitionSpec, ...],
+    sort_by: tuple[str, ...] | None,
 ) -> None:
     """Show files, small files, bytes and rows per partition. Writes nothing."""
     report = _open(backend, root, table_paths, storage_options).inspect_partitions(
-        table_name, partitions or None
+        table_name, partitions or None, sort_by=sort_by
     )
     _emit(report, as_json, cli_render.render_inspection)
 
@@ -285,6 +313,11 @@ def inspect(
     help="Parquet codec of rewritten files: zstd(4), snappy, gzip(6), lz4_raw, brotli, "
     "uncompressed. Default: the engine's (zstd level 4 for Delta).",
 )
+@_sort_by_option(
+    "Lay each compacted partition out by these columns: files sorted, each covering its "
+    "own range of the first. A partition with fewer than --min-small-files files out of "
+    "that order is skipped (already_sorted)."
+)
 @click.pass_context
 def compact(
     ctx: click.Context,
@@ -303,6 +336,7 @@ def compact(
     max_concurrent_tasks: int | None,
     max_spill_size: int | None,
     compression: str | None,
+    sort_by: tuple[str, ...] | None,
 ) -> None:
     """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -335,6 +369,7 @@ def compact(
             max_concurrent_tasks=max_concurrent_tasks,
             max_spill_size=max_spill_size,
             compression=compression,
+            sort_by=sort_by,
         )
     except CompactionFailedError as exc:
         _emit(exc.report, as_json, cli_render.render_compaction)

@@ -49,6 +49,7 @@ def compact_partitions(
     max_concurrent_tasks: int | None,
     max_spill_size: int | None,
     compression: str | None,
+    sort_by: tuple[str, ...] | None,
 ) -> CompactionReport:
     """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -64,6 +65,14 @@ def compact_partitions(
     engine's parallelism and memory; ``compression`` is a checked codec spelling such as
     ``"zstd(4)"`` (see ``pointline_storage.compression``). ``None`` means the engine's
     default.
+
+    ``sort_by`` (optional: a backend whose implementation leaves it out never gets it; the
+    facade refuses it there): ``None``, or distinct non-empty column names. Rewrite each
+    compacted partition so its files are sorted by these columns (lexicographically) and
+    cover disjoint ranges of the first; refuse, before writing, columns the table cannot
+    be sorted by. Skip a partition with fewer than ``min_small_files`` files out of that
+    order as ``SKIP_ALREADY_SORTED``, so that a rerun rewrites nothing; report each
+    partition's ``unsorted_files``.
     """
 
 
@@ -71,8 +80,13 @@ def compact_partitions(
 def inspect_partitions(
     table_name: str,
     partitions: tuple[PartitionSpec, ...] | None,
+    sort_by: tuple[str, ...] | None,
 ) -> TableInspection:
-    """Return per-partition file statistics, reading the table state once; write nothing."""
+    """Return per-partition file statistics, reading the table state once; write nothing.
+
+    ``sort_by`` (optional, as for ``compact_partitions``): also fill each partition's
+    ``unsorted_files`` for the first of these columns.
+    """
 
 
 @hookspec(firstresult=True)

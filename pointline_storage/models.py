@@ -29,6 +29,9 @@ SKIP_NO_FILES = "no_files"
 #: No two small files can be merged: fewer than two, none that fit together within the
 #: target size, or (rarely, decided by the engine) none adjacent in its file order.
 SKIP_NOTHING_TO_COMPACT = "nothing_to_compact"
+#: With ``sort_by``: fewer than ``min_small_files`` of the partition's files stand out of
+#: the first sort key's order (see ``PartitionStats.unsorted_files``); 0 means laid out.
+SKIP_ALREADY_SORTED = "already_sorted"
 
 
 def format_partition(partition: PartitionKey) -> str:
@@ -81,6 +84,8 @@ class PartitionCompactionResult(_Serialisable):
         files_removed: Files this compaction rewrote (and removed from the table), as its
             commit records them.
         files_added: Files this compaction wrote.
+        unsorted_files: With ``sort_by``, the partition's files out of the first key's
+            order before the call (see :class:`PartitionStats`); else ``None``.
     """
 
     partition: PartitionKey
@@ -96,6 +101,7 @@ class PartitionCompactionResult(_Serialisable):
     rows_after: int | None = None
     files_removed: int = 0
     files_added: int = 0
+    unsorted_files: int | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,8 @@ class CompactionReport(_Serialisable):
         version_after: Table version after the call, other writers' commits included
             (``None`` if unversioned).
         duration_seconds: Wall-clock time of the call.
+        sort_by: The columns the compacted partitions were laid out by (``None``: not
+            sorted).
     """
 
     table_name: str
@@ -134,6 +142,7 @@ class CompactionReport(_Serialisable):
     version_before: int | None = None
     version_after: int | None = None
     duration_seconds: float = 0.0
+    sort_by: tuple[str, ...] | None = None
 
     def to_arrow(self) -> pa.Table:
         """Return the per-partition results as a pyarrow table, one row per partition.
@@ -187,6 +196,11 @@ class PartitionStats(_Serialisable):
         small_file_count: Files smaller than the target size.
         total_bytes: Total size of the files.
         total_rows: Total rows (``None`` if the table lacks row statistics).
+        unsorted_files: When inspected with ``sort_by``: how many files stand out of the
+            first key's order, the fewest whose removal leaves the others covering
+            pairwise disjoint ranges of the key (ranges may touch), as the file statistics
+            show them; a file without statistics on the key always counts. ``0``: laid
+            out by the key. ``None`` when not asked for.
     """
 
     partition: PartitionKey
@@ -194,6 +208,7 @@ class PartitionStats(_Serialisable):
     small_file_count: int
     total_bytes: int
     total_rows: int | None
+    unsorted_files: int | None = None
 
 
 @dataclass(frozen=True)
@@ -208,6 +223,7 @@ class TableInspection(_Serialisable):
         partitions: Statistics per partition, sorted by partition. With no partitions
             named, every partition of the table; otherwise each named one (a named
             partition with no files appears with zero counts).
+        sort_by: The sort keys the layout was checked against (``None``: not checked).
     """
 
     table_name: str
@@ -215,12 +231,14 @@ class TableInspection(_Serialisable):
     target_file_size_bytes: int
     version: int | None
     partitions: tuple[PartitionStats, ...]
+    sort_by: tuple[str, ...] | None = None
 
     def to_arrow(self) -> pa.Table:
         """Return the statistics as a pyarrow table, one row per partition.
 
         Partition columns come first (typed: dates, integers, booleans, else strings),
-        then ``file_count``, ``small_file_count``, ``total_bytes`` and ``total_rows``. For
+        then ``file_count``, ``small_file_count``, ``total_bytes``, ``total_rows`` and
+        ``unsorted_files``. For
         pandas or polars: ``inspection.to_arrow().to_pandas()``,
         ``polars.from_arrow(inspection.to_arrow())``.
         """

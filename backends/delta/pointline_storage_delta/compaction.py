@@ -19,6 +19,7 @@ from pointline_storage import (
 from pointline_storage.models import SKIP_NOTHING_TO_COMPACT, PartitionStatus, format_partition
 from pointline_storage_delta.batches import Batch, Filter, make_batches
 from pointline_storage_delta.engine_options import EngineOptions
+from pointline_storage_delta.layout import with_layout
 from pointline_storage_delta.planner import outcome, plan_compaction
 from pointline_storage_delta.snapshot import (
     DeltaSnapshot,
@@ -43,13 +44,15 @@ def compact_partitions(
     progress: Progress,
     partitions_per_commit: int,
     engine: EngineOptions,
+    sort_by: tuple[str, ...] | None = None,
 ) -> CompactionReport:
     """Plan from one snapshot scan, then compact up to ``partitions_per_commit`` planned
     partitions per commit.
 
     Partitions are isolated: a batch that fails is redone one partition per commit, a
     failing partition is recorded and, with ``continue_on_error``, the others still run.
-    After-values are measured from the table once the work is done.
+    After-values are measured from the table once the work is done. With ``sort_by``,
+    partitions are planned by their layout and rewritten by ``optimize.z_order``.
 
     Raises:
         CompactionFailedError: a partition failed and ``continue_on_error`` is false.
@@ -57,7 +60,12 @@ def compact_partitions(
     started = time.perf_counter()
     target = snapshot.target_file_size(target_file_size_bytes)
     scan = scan_partitions(snapshot, target)
-    plan = plan_compaction(partitions, scan, min_small_files=min_small_files)
+    if sort_by is not None:
+        laid_out = with_layout(snapshot, scan.stats, sort_by, table_name=table_name)
+        scan = dataclasses.replace(scan, stats=laid_out)
+    plan = plan_compaction(
+        partitions, scan, min_small_files=min_small_files, sorting=sort_by is not None
+    )
     results = {result.partition: result for result in plan.skipped}
     _notify(progress, plan.skipped)
 
@@ -66,7 +74,7 @@ def compact_partitions(
         _notify(progress, [result])
 
     planned = {stats.partition: stats for stats in plan.to_compact}
-    runner = _Runner(snapshot, scan, target, engine, record)
+    runner = _Runner(snapshot, scan, target, engine, record, sort_by)
     failure: Exception | None = None
     batches = make_batches(
         list(planned),
@@ -101,6 +109,7 @@ def compact_partitions(
         version_before=snapshot.version,
         version_after=snapshot.table.version(),
         duration_seconds=time.perf_counter() - started,
+        sort_by=sort_by,
     )
     if failure is not None:
         failed = next(result for result in ordered if result.status == "failed")
@@ -122,8 +131,10 @@ class _Runner:
         target: int,
         engine: EngineOptions,
         record: Record,
+        sort_by: tuple[str, ...] | None,
     ) -> None:
         self.snapshot = snapshot
+        self.sort_by = sort_by
         self.plan_scan = plan_scan
         self.target = target
         self.arguments: dict[str, Any] = engine.compact_arguments()
@@ -195,7 +206,16 @@ class _Runner:
 
     def _compact(self, filters: tuple[Filter, ...]) -> dict[str, Any]:
         self._latest = None
-        return self.snapshot.table.optimize.compact(
+        optimize = self.snapshot.table.optimize
+        if self.sort_by is not None:
+            # One key: the engine's Z-order of a single column is that column's order.
+            return optimize.z_order(
+                list(self.sort_by),
+                partition_filters=list(filters) or None,
+                target_size=self.target,
+                **self.arguments,
+            )
+        return optimize.compact(
             partition_filters=list(filters) or None, target_size=self.target, **self.arguments
         )
 

@@ -15,15 +15,45 @@ strings truncated), so overlaps finer than that are not seen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
 
-from pointline_storage import PartitionKey, render_stored_value
+from pointline_storage import PartitionKey, PartitionStats, render_stored_value
+from pointline_storage_delta.snapshot import DeltaSnapshot
+from pointline_storage_delta.sort_keys import check_sort_keys
 
 #: Below every value: where a file holding nulls starts (or, all nulls, ends).
 _NULL: tuple[Any, ...] = (0,)
+
+
+def statistics(snapshot: DeltaSnapshot) -> list[str]:
+    """The columns of the snapshot's flattened add actions (``min.<column>``, ...)."""
+    return list(pa.table(snapshot.table.get_add_actions(flatten=True)).column_names)
+
+
+def with_layout(
+    snapshot: DeltaSnapshot,
+    stats: Mapping[PartitionKey, PartitionStats],
+    sort_by: tuple[str, ...],
+    *,
+    table_name: str,
+) -> dict[PartitionKey, PartitionStats]:
+    """``stats`` with each partition's ``unsorted_files`` filled for ``sort_by``'s first key.
+
+    Raises:
+        InvalidOptionError: the table cannot be sorted by ``sort_by`` (see
+            :func:`~pointline_storage_delta.sort_keys.check_sort_keys`).
+    """
+    actions = pa.table(snapshot.table.get_add_actions(flatten=True))
+    check_sort_keys(snapshot, sort_by, table_name=table_name, statistics=actions.column_names)
+    counts = unsorted_files(actions, snapshot.partition_columns, sort_by[0])
+    return {
+        key: dataclasses.replace(value, unsorted_files=counts.get(key, 0))
+        for key, value in stats.items()
+    }
 
 
 def unsorted_files(

@@ -34,6 +34,7 @@ from pointline_storage.locations import TableLocation
 from pointline_storage.redaction import secrets_masked
 from pointline_storage_delta import compaction, leases, vacuum
 from pointline_storage_delta.engine_options import EngineOptions
+from pointline_storage_delta.layout import statistics, with_layout
 from pointline_storage_delta.leased_out import (
     leased_out_failure,
     leased_out_results,
@@ -42,6 +43,7 @@ from pointline_storage_delta.leased_out import (
 )
 from pointline_storage_delta.planner import no_files
 from pointline_storage_delta.snapshot import DeltaSnapshot, open_snapshot, scan_partitions
+from pointline_storage_delta.sort_keys import check_sort_keys
 
 
 class DeltaPartitionOptimizer:
@@ -113,11 +115,14 @@ class DeltaPartitionOptimizer:
         max_concurrent_tasks: int | None,
         max_spill_size: int | None,
         compression: str | None,
+        sort_by: tuple[str, ...] | None,
     ) -> CompactionReport:
         """Compact the named partitions; see ``pointline_storage.Backend``.
 
         A real run first leases every named partition (:mod:`~pointline_storage_delta.leases`)
-        and compacts only those it holds; the others are reported ``failed``.
+        and compacts only those it holds; the others are reported ``failed``. With
+        ``sort_by``, each compacted partition is rewritten by ``optimize.z_order`` on the
+        one key (:mod:`~pointline_storage_delta.sort_keys` says which keys can be).
         """
         started = time.perf_counter()
         run = functools.partial(
@@ -129,6 +134,7 @@ class DeltaPartitionOptimizer:
             continue_on_error=continue_on_error,
             progress=progress,
             partitions_per_commit=partitions_per_commit,
+            sort_by=sort_by,
             engine=EngineOptions(
                 max_concurrent_tasks=max_concurrent_tasks,
                 max_spill_size=max_spill_size,
@@ -140,6 +146,10 @@ class DeltaPartitionOptimizer:
             keys = normalize_partitions(
                 table_name, partitions, snapshot.partition_columns, snapshot.render
             )
+            if sort_by is not None:  # before the leases: they are the first write
+                check_sort_keys(
+                    snapshot, sort_by, table_name=table_name, statistics=statistics(snapshot)
+                )
             if dry_run:
                 return self._compact(lambda: run(snapshot, partitions=keys))
             with leases.leased(location.fs, location.path, keys) as taken:
@@ -197,14 +207,20 @@ class DeltaPartitionOptimizer:
 
     @hookimpl
     def inspect_partitions(
-        self, table_name: str, partitions: tuple[PartitionSpec, ...] | None
+        self,
+        table_name: str,
+        partitions: tuple[PartitionSpec, ...] | None,
+        sort_by: tuple[str, ...] | None,
     ) -> TableInspection:
         """Per-partition statistics from one snapshot scan; see ``pointline_storage.Backend``."""
         with self._guarded():
-            return self._inspect(table_name, partitions)
+            return self._inspect(table_name, partitions, sort_by)
 
     def _inspect(
-        self, table_name: str, partitions: tuple[PartitionSpec, ...] | None
+        self,
+        table_name: str,
+        partitions: tuple[PartitionSpec, ...] | None,
+        sort_by: tuple[str, ...] | None,
     ) -> TableInspection:
         _, snapshot = self.open(table_name)
         target = snapshot.target_file_size(None)
@@ -214,12 +230,15 @@ class DeltaPartitionOptimizer:
                 table_name, partitions, snapshot.partition_columns, snapshot.render
             )
             stats = {key: stats.get(key) or no_files(key) for key in keys}
+        if sort_by is not None:
+            stats = with_layout(snapshot, stats, sort_by, table_name=table_name)
         return TableInspection(
             table_name=table_name,
             partition_keys=snapshot.partition_columns,
             target_file_size_bytes=target,
             version=snapshot.version,
             partitions=tuple(stats[key] for key in sorted(stats)),
+            sort_by=sort_by,
         )
 
     @hookimpl

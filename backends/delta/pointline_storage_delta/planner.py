@@ -11,6 +11,7 @@ from typing import Any
 
 from pointline_storage import PartitionCompactionResult, PartitionKey, PartitionStats
 from pointline_storage.models import (
+    SKIP_ALREADY_SORTED,
     SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_NO_FILES,
     SKIP_NOTHING_TO_COMPACT,
@@ -28,13 +29,20 @@ class CompactionPlan:
 
 
 def plan_compaction(
-    partitions: tuple[PartitionKey, ...], scan: PartitionScan, *, min_small_files: int
+    partitions: tuple[PartitionKey, ...],
+    scan: PartitionScan,
+    *,
+    min_small_files: int,
+    sorting: bool = False,
 ) -> CompactionPlan:
     """Decide, for each named partition, whether it is worth compacting.
 
     A partition is compacted when it has at least ``min_small_files`` small files and
     two of them fit together within the target size; otherwise the engine would rewrite
-    nothing, so it is skipped as ``nothing_to_compact``.
+    nothing, so it is skipped as ``nothing_to_compact``. When ``sorting``, the statistics
+    carry ``unsorted_files`` instead, and a partition is sorted (rewritten whole) when at
+    least ``min_small_files`` of its files are out of order, else skipped as
+    ``already_sorted``.
     """
     to_compact = []
     skipped = []
@@ -42,6 +50,11 @@ def plan_compaction(
         current = scan.stats.get(partition)
         if current is None:
             skipped.append(_skip(no_files(partition), SKIP_NO_FILES))
+        elif sorting:
+            if (current.unsorted_files or 0) < min_small_files:
+                skipped.append(_skip(current, SKIP_ALREADY_SORTED))
+            else:
+                to_compact.append(current)
         elif current.small_file_count < min_small_files:
             skipped.append(_skip(current, SKIP_BELOW_MIN_SMALL_FILES))
         elif partition not in scan.mergeable:
@@ -72,6 +85,7 @@ def outcome(
         small_file_count=stats.small_file_count,
         bytes_before=stats.total_bytes,
         rows_before=stats.total_rows,
+        unsorted_files=stats.unsorted_files,
         **after,
     )
 
