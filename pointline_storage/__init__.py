@@ -24,7 +24,8 @@ Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
     ``SKIP_NO_FILES``, ``SKIP_NOTHING_TO_COMPACT`` or (with ``sort_by``)
     ``SKIP_ALREADY_SORTED``; ``TableInspection`` of
     ``PartitionStats``; ``VacuumReport``. A partition is a ``PartitionKey``: ``(column,
-    value)`` pairs in column order, values canonical (``format_partition`` renders it).
+    value)`` pairs in column order, values canonical (``format_partition`` renders it,
+    ``NULL_VALUE`` stands for a null value).
 
 Errors:
     everything a caller can cause derives from ``PointlineStorageError``; storage that
@@ -33,7 +34,10 @@ Errors:
 
 Writing a backend (see CONTRIBUTING.md and the conformance suite
 ``pointline_storage.testing``):
-    mark hook implementations with ``hookimpl``; a caller names a partition with a
+    mark hook implementations with ``hookimpl``; build results and reports with
+    ``PartitionStats.empty``, ``PartitionCompactionResult.from_stats`` and
+    ``CompactionReport.from_results`` (which derives the counters) and raise
+    ``report.failure()``; a caller names a partition with a
     ``PartitionSpec`` (column -> value), which ``normalize_partitions`` checks against the
     table's columns, rendering values with ``canonical_value`` by ``ValueKind``;
     ``render_stored_value`` renders values read from storage the same way;
@@ -63,6 +67,7 @@ from pointline_storage.errors import (
     StorageUnreachableError,
     TableNotFoundError,
     UnsupportedOperationError,
+    UnsupportedOptionError,
 )
 from pointline_storage.hookspecs import hookimpl
 from pointline_storage.locations import (
@@ -78,17 +83,18 @@ from pointline_storage.models import (
     BackendInfo,
     CompactionReport,
     PartitionCompactionResult,
-    PartitionKey,
     PartitionStats,
     PartitionStatus,
     TableInspection,
     VacuumReport,
-    format_partition,
 )
 from pointline_storage.partitions import (
+    NULL_VALUE,
+    PartitionKey,
     PartitionSpec,
     ValueKind,
     canonical_value,
+    format_partition,
     normalize_partitions,
     render_stored_value,
 )
@@ -98,6 +104,7 @@ from pointline_storage.trace import TraceObserver
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "NULL_VALUE",
     "SKIP_ALREADY_SORTED",
     "SKIP_BELOW_MIN_SMALL_FILES",
     "SKIP_NOTHING_TO_COMPACT",
@@ -128,6 +135,7 @@ __all__ = [
     "TableVacuum",
     "TraceObserver",
     "UnsupportedOperationError",
+    "UnsupportedOptionError",
     "VacuumReport",
     "ValueKind",
     "available_backends",

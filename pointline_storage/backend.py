@@ -1,12 +1,14 @@
 """The typed facade callers use: ``load_backend`` and :class:`Backend`.
 
 The facade validates every option before the hook is called, so no backend can touch
-storage with an out-of-range option, and it returns the backend's typed reports instead of
-pluggy's untyped results.
+storage with an out-of-range option; it refuses an option set to a non-default value that
+the backend's hook does not take (pluggy would silently drop it); and it returns the
+backend's typed reports instead of pluggy's untyped results.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +22,7 @@ from pointline_storage.errors import (
     InvalidOptionError,
     PointlineStorageError,
     UnsupportedOperationError,
+    UnsupportedOptionError,
 )
 from pointline_storage.models import (
     CompactionReport,
@@ -279,13 +282,39 @@ class Backend:
         )
 
     def _call(self, hook_name: str, expected: type[_Report], **kwargs: Any) -> _Report:
-        result = getattr(self.plugin_manager.hook, hook_name)(**kwargs)
+        hook = getattr(self.plugin_manager.hook, hook_name)
+        self._refuse_unsupported(hook_name, hook.get_hookimpls(), kwargs)
+        result = hook(**kwargs)
         if not isinstance(result, expected):
             raise PointlineStorageError(
                 f"backend {self.name!r} returned {type(result).__name__} from {hook_name}, "
                 f"expected {expected.__name__}"
             )
         return result
+
+    def _refuse_unsupported(
+        self, hook_name: str, implementations: list[pluggy.HookImpl], kwargs: dict[str, Any]
+    ) -> None:
+        # pluggy passes an implementation only the arguments it names: an option it lacks
+        # would be dropped without a word (compression="zstd(9)" giving snappy files).
+        defaults = {
+            name: parameter.default
+            for name, parameter in inspect.signature(getattr(Backend, hook_name)).parameters.items()
+        }
+        for implementation in implementations:
+            if implementation.wrapper or implementation.hookwrapper:
+                continue  # observers see every argument they name; they change nothing
+            for option, value in kwargs.items():
+                default = defaults.get(option, inspect.Parameter.empty)
+                if option in implementation.argnames or (
+                    default is not inspect.Parameter.empty and value == default
+                ):
+                    continue
+                raise UnsupportedOptionError(
+                    f"backend {self.name!r} does not support the option {option} of "
+                    f"{hook_name} (its hook does not take it), so {option}={value!r} cannot "
+                    f"be honoured; leave {option} unset with this backend"
+                )
 
 
 def load_backend(

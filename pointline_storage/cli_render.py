@@ -20,8 +20,8 @@ from pointline_storage.models import (
     PartitionCompactionResult,
     TableInspection,
     VacuumReport,
-    format_partition,
 )
+from pointline_storage.partitions import format_partition
 
 ARROW = " -> "
 

@@ -1,4 +1,8 @@
-"""Runtime-checkable Protocols: what a caller may rely on a loaded backend to offer."""
+"""Runtime-checkable Protocols: what a caller may rely on a loaded backend to offer.
+
+:class:`~pointline_storage.backend.Backend` satisfies both; ``tests/test_contracts.py``
+compares these signatures with the facade's, so the two cannot drift apart.
+"""
 
 from __future__ import annotations
 
@@ -28,12 +32,21 @@ class PartitionOptimizer(Protocol):
         dry_run: bool = False,
         continue_on_error: bool = True,
         progress: Callable[[PartitionCompactionResult], None] | None = None,
+        partitions_per_commit: int = 100,
+        max_concurrent_tasks: int | None = None,
+        max_spill_size: int | None = None,
+        compression: str | None = None,
+        sort_by: Iterable[str] | None = None,
     ) -> CompactionReport:
         """Rewrite the small files of the named partitions; see ``Backend``."""
         ...
 
     def inspect_partitions(
-        self, table_name: str, partitions: Iterable[PartitionSpec] | None = None
+        self,
+        table_name: str,
+        partitions: Iterable[PartitionSpec] | None = None,
+        *,
+        sort_by: Iterable[str] | None = None,
     ) -> TableInspection:
         """Return per-partition file statistics without writing anything."""
         ...

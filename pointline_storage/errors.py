@@ -29,6 +29,10 @@ class InvalidOptionError(PointlineStorageError, ValueError):
     """An option has a value outside its allowed range."""
 
 
+class UnsupportedOptionError(InvalidOptionError):
+    """An option was set that the backend cannot honour (its hook does not take it)."""
+
+
 class InvalidTableNameError(PointlineStorageError, ValueError):
     """A table name is empty or would escape the backend's root."""
 

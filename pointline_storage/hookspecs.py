@@ -56,9 +56,13 @@ def compact_partitions(
     ``partitions`` is non-empty; ``target_file_size_bytes`` is ``None`` (the table's own
     setting, else the engine default) or positive; ``min_small_files`` is non-negative.
     Validate every partition against the table before writing anything. ``progress``, when
-    given, is called once per named partition as its result becomes known.
+    given, is called once per named partition as its result becomes known. Build each
+    result with ``PartitionCompactionResult.from_stats`` and the report with
+    ``CompactionReport.from_results`` (it derives the counters); with
+    ``continue_on_error=False`` raise ``report.failure()`` from the first failure.
 
-    Engine options (an implementation may leave out those its engine lacks):
+    Engine options (an implementation may leave out those its engine lacks; the facade
+    then refuses a caller's non-default value for them instead of dropping it):
     ``partitions_per_commit`` (>= 1) caps how many partitions one commit may hold; if a
     commit of several fails, compact each of its partitions in its own commit instead.
     ``max_concurrent_tasks`` (>= 1) and ``max_spill_size`` (bytes, >= 1) bound the

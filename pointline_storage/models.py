@@ -1,21 +1,28 @@
-"""Typed, frozen reports returned by backends.
+"""Typed, frozen reports returned by backends, and the constructors every backend uses.
 
 Every collection is a tuple and every ordering is deterministic, so two reports of the
-same work compare equal and serialise identically.
+same work compare equal and serialise identically. Counters are derived from the results
+by :meth:`CompactionReport.from_results` and checked on construction, so a report whose
+counters disagree with its results cannot exist.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-if TYPE_CHECKING:
-    import pyarrow as pa
+from pointline_storage.errors import CompactionFailedError
+from pointline_storage.partitions import PartitionKey, format_partition
+from pointline_storage.redaction import error_text
 
-#: A partition: ``(column, value)`` pairs in the table's partition-column order, values
-#: rendered canonically (dates as ``YYYY-MM-DD``, booleans as ``true``/``false``).
-PartitionKey = tuple[tuple[str, str], ...]
+if TYPE_CHECKING:
+    # Only for annotations: ``import pointline_storage`` must not load pyarrow (about
+    # 25 MiB and most of the import time), so ``to_arrow`` imports it when called.
+    import pyarrow as pa
 
 #: What happened to one named partition.
 #: ``would_compact`` appears only in dry runs; ``not_attempted`` only in the report of a
@@ -33,10 +40,13 @@ SKIP_NOTHING_TO_COMPACT = "nothing_to_compact"
 #: the first sort key's order (see ``PartitionStats.unsorted_files``); 0 means laid out.
 SKIP_ALREADY_SORTED = "already_sorted"
 
-
-def format_partition(partition: PartitionKey) -> str:
-    """Render a partition as ``col=value/col=value`` for display."""
-    return "/".join(f"{key}={value}" for key, value in partition) or "<unpartitioned>"
+#: Statuses of partitions a plan selected for compaction (skipped ones aside).
+_PLANNED_STATUSES: tuple[PartitionStatus, ...] = (
+    "compacted",
+    "failed",
+    "would_compact",
+    "not_attempted",
+)
 
 
 class _Serialisable:
@@ -103,6 +113,66 @@ class PartitionCompactionResult(_Serialisable):
     files_added: int = 0
     unsorted_files: int | None = None
 
+    def __post_init__(self) -> None:
+        if (self.skipped_reason is not None) != (self.status == "skipped"):
+            raise ValueError(
+                f"{format_partition(self.partition)}: a result has a skipped_reason exactly "
+                f"when its status is 'skipped' (status {self.status!r}, "
+                f"skipped_reason {self.skipped_reason!r})"
+            )
+        if (self.error is not None) != (self.status == "failed"):
+            raise ValueError(
+                f"{format_partition(self.partition)}: a result has an error exactly when its "
+                f"status is 'failed' (status {self.status!r}, error {self.error!r})"
+            )
+
+    @classmethod
+    def from_stats(
+        cls,
+        stats: PartitionStats,
+        status: PartitionStatus,
+        *,
+        skipped_reason: str | None = None,
+        error: BaseException | str | None = None,
+        files_removed: int = 0,
+        files_added: int = 0,
+        after: PartitionStats | None = None,
+    ) -> PartitionCompactionResult:
+        """A partition's result: before-values from ``stats``, after-values from ``after``.
+
+        A skipped partition was not rewritten, so its after-values default to ``stats``;
+        otherwise they stay unknown (``None``) until measured (see :meth:`measured`). An
+        exception given as ``error`` becomes ``"ExceptionType: message"`` with secrets
+        masked (:func:`~pointline_storage.redaction.error_text`).
+        """
+        if after is None and status == "skipped":
+            after = stats
+        return cls(
+            partition=stats.partition,
+            before_file_count=stats.file_count,
+            after_file_count=None if after is None else after.file_count,
+            skipped_reason=skipped_reason,
+            error=error_text(error) if isinstance(error, BaseException) else error,
+            status=status,
+            small_file_count=stats.small_file_count,
+            bytes_before=stats.total_bytes,
+            bytes_after=None if after is None else after.total_bytes,
+            rows_before=stats.total_rows,
+            rows_after=None if after is None else after.total_rows,
+            files_removed=files_removed,
+            files_added=files_added,
+            unsorted_files=stats.unsorted_files,
+        )
+
+    def measured(self, after: PartitionStats) -> PartitionCompactionResult:
+        """This result with its after-values taken from ``after`` (the partition now)."""
+        return dataclasses.replace(
+            self,
+            after_file_count=after.file_count,
+            bytes_after=after.total_bytes,
+            rows_after=after.total_rows,
+        )
+
 
 @dataclass(frozen=True)
 class CompactionReport(_Serialisable):
@@ -123,9 +193,12 @@ class CompactionReport(_Serialisable):
         version_before: Table version the plan was made from (``None`` if unversioned).
         version_after: Table version after the call, other writers' commits included
             (``None`` if unversioned).
-        duration_seconds: Wall-clock time of the call.
+        duration_seconds: Wall-clock time of the whole call.
         sort_by: The columns the compacted partitions were laid out by (``None``: not
             sorted).
+
+    Build one with :meth:`from_results`, which derives every counter; constructing one
+    whose counters disagree with its results raises ``ValueError``.
     """
 
     table_name: str
@@ -143,6 +216,98 @@ class CompactionReport(_Serialisable):
     version_after: int | None = None
     duration_seconds: float = 0.0
     sort_by: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        statuses = Counter(result.status for result in self.partitions)
+        problems = _order_problems(self.partition_keys, self.partitions)
+        noops = self.attempted_partitions - statuses["compacted"] - statuses["failed"]
+        nothing_to_compact = sum(
+            result.skipped_reason == SKIP_NOTHING_TO_COMPACT for result in self.partitions
+        )
+        for counter, expected in (
+            ("succeeded_partitions", statuses["compacted"]),
+            ("skipped_partitions", statuses["skipped"]),
+            ("failed_partitions", statuses["failed"]),
+            ("planned_partitions", noops + sum(statuses[status] for status in _PLANNED_STATUSES)),
+        ):
+            if getattr(self, counter) != expected:
+                problems.append(f"{counter} is {getattr(self, counter)}, expected {expected}")
+        if not 0 <= noops <= nothing_to_compact:
+            problems.append(
+                f"attempted_partitions is {self.attempted_partitions}: it counts compacted and "
+                "failed partitions, plus planned ones the engine found nothing to rewrite in"
+            )
+        if self.dry_run and (noops or set(statuses) - {"would_compact", "skipped"}):
+            problems.append("a dry run attempts nothing: statuses are would_compact or skipped")
+        if problems:
+            raise ValueError(
+                f"inconsistent compaction report of table {self.table_name!r}: "
+                + "; ".join(problems)
+                + " (build reports with CompactionReport.from_results)"
+            )
+
+    @classmethod
+    def from_results(
+        cls,
+        results: Iterable[PartitionCompactionResult],
+        *,
+        table_name: str,
+        partition_keys: tuple[str, ...],
+        dry_run: bool,
+        target_file_size_bytes: int,
+        min_small_files: int,
+        started: float,
+        engine_skipped: Collection[PartitionKey] = (),
+        version_before: int | None = None,
+        version_after: int | None = None,
+        sort_by: tuple[str, ...] | None = None,
+    ) -> CompactionReport:
+        """The report of a call, its counters derived from ``results`` (in any order).
+
+        Args:
+            results: One result per named partition.
+            started: ``time.perf_counter()`` when the call began: the report's duration is
+                the wall time of the whole call.
+            engine_skipped: Planned partitions the engine ran on and found nothing to
+                rewrite in (reported ``skipped`` as ``nothing_to_compact``): they count as
+                planned and attempted.
+        """
+        ordered = tuple(sorted(results, key=lambda result: result.partition))
+        statuses = Counter(result.status for result in ordered)
+        attempted = statuses["compacted"] + statuses["failed"] + len(engine_skipped)
+        return cls(
+            table_name=table_name,
+            partition_keys=partition_keys,
+            planned_partitions=attempted + statuses["would_compact"] + statuses["not_attempted"],
+            attempted_partitions=attempted,
+            succeeded_partitions=statuses["compacted"],
+            skipped_partitions=statuses["skipped"],
+            failed_partitions=statuses["failed"],
+            partitions=ordered,
+            dry_run=dry_run,
+            target_file_size_bytes=target_file_size_bytes,
+            min_small_files=min_small_files,
+            version_before=version_before,
+            version_after=version_after,
+            duration_seconds=time.perf_counter() - started,
+            sort_by=sort_by,
+        )
+
+    def failure(self) -> CompactionFailedError:
+        """The error of a call stopped by its first failed partition
+        (``continue_on_error=False``); raise it ``from`` that partition's exception.
+
+        Raises:
+            ValueError: no partition failed.
+        """
+        failed = next((result for result in self.partitions if result.status == "failed"), None)
+        if failed is None:
+            raise ValueError(f"no partition of table {self.table_name!r} failed")
+        return CompactionFailedError(
+            f"compaction of table {self.table_name!r} failed at partition "
+            f"{format_partition(failed.partition)}: {failed.error}",
+            report=self,
+        )
 
     def to_arrow(self) -> pa.Table:
         """Return the per-partition results as a pyarrow table, one row per partition.
@@ -185,6 +350,47 @@ class VacuumReport(_Serialisable):
     version: int | None = None
     duration_seconds: float = 0.0
 
+    def __post_init__(self) -> None:
+        if self.deleted_count != len(self.deleted_files):
+            raise ValueError(
+                f"inconsistent vacuum report of table {self.table_name!r}: deleted_count is "
+                f"{self.deleted_count} but {len(self.deleted_files)} files are listed"
+            )
+        if list(self.deleted_files) != sorted(set(self.deleted_files)):
+            raise ValueError(
+                f"inconsistent vacuum report of table {self.table_name!r}: deleted_files "
+                "must be sorted and list each file once"
+            )
+
+    @classmethod
+    def from_deleted(
+        cls,
+        deleted: Mapping[str, int],
+        *,
+        table_name: str,
+        dry_run: bool,
+        retention_hours: int,
+        enforce_retention_duration: bool,
+        full: bool,
+        started: float,
+        version: int | None = None,
+    ) -> VacuumReport:
+        """The report of a vacuum that deleted (or would delete) ``deleted``: each file's
+        path relative to the table root, mapped to its size. ``started`` is
+        ``time.perf_counter()`` when the call began."""
+        return cls(
+            table_name=table_name,
+            dry_run=dry_run,
+            retention_hours=retention_hours,
+            enforce_retention_duration=enforce_retention_duration,
+            full=full,
+            deleted_count=len(deleted),
+            deleted_files=tuple(sorted(deleted)),
+            deleted_bytes=sum(deleted.values()),
+            version=version,
+            duration_seconds=time.perf_counter() - started,
+        )
+
 
 @dataclass(frozen=True)
 class PartitionStats(_Serialisable):
@@ -210,6 +416,11 @@ class PartitionStats(_Serialisable):
     total_rows: int | None
     unsorted_files: int | None = None
 
+    @classmethod
+    def empty(cls, partition: PartitionKey) -> PartitionStats:
+        """The statistics of a partition that holds no file."""
+        return cls(partition, 0, 0, 0, 0)
+
 
 @dataclass(frozen=True)
 class TableInspection(_Serialisable):
@@ -232,6 +443,13 @@ class TableInspection(_Serialisable):
     version: int | None
     partitions: tuple[PartitionStats, ...]
     sort_by: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        problems = _order_problems(self.partition_keys, self.partitions)
+        if problems:
+            raise ValueError(
+                f"inconsistent inspection of table {self.table_name!r}: " + "; ".join(problems)
+            )
 
     def to_arrow(self) -> pa.Table:
         """Return the statistics as a pyarrow table, one row per partition.
@@ -262,3 +480,19 @@ class BackendInfo(_Serialisable):
     distribution: str
     version: str
     target: str
+
+
+def _order_problems(
+    columns: tuple[str, ...], rows: tuple[PartitionStats | PartitionCompactionResult, ...]
+) -> list[str]:
+    """What is wrong with the order, uniqueness or columns of a report's partitions."""
+    keys = [row.partition for row in rows]
+    problems = []
+    if keys != sorted(set(keys)):
+        problems.append("partitions must be sorted and each listed once")
+    wrong = [key for key in keys if tuple(column for column, _ in key) != columns]
+    if wrong:
+        problems.append(
+            f"partition {format_partition(wrong[0])} does not name the columns {list(columns)}"
+        )
+    return problems

@@ -12,7 +12,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal
 
 from pointline_storage.errors import InvalidPartitionError
-from pointline_storage.models import PartitionKey
+
+#: A partition: ``(column, value)`` pairs in the table's partition-column order, values
+#: rendered canonically (dates as ``YYYY-MM-DD``, booleans as ``true``/``false``).
+PartitionKey = tuple[tuple[str, str], ...]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DECIMAL_INTEGER = re.compile(r"[+-]?\d+")
@@ -25,6 +28,11 @@ ValueKind = Literal["string", "date", "integer", "boolean"]
 
 #: How a null partition value is rendered for display.
 NULL_VALUE = "null"
+
+
+def format_partition(partition: PartitionKey) -> str:
+    """Render a partition as ``col=value/col=value`` for display."""
+    return "/".join(f"{key}={value}" for key, value in partition) or "<unpartitioned>"
 
 
 def canonical_value(value: object, kind: ValueKind) -> str:

@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from pointline_storage.backend import Backend
-from pointline_storage.models import CompactionReport, PartitionCompactionResult, format_partition
-from pointline_storage.partitions import PartitionSpec
+from pointline_storage.models import CompactionReport, PartitionCompactionResult
+from pointline_storage.partitions import PartitionSpec, format_partition
 
 
 def compact_with_progress(

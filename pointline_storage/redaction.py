@@ -2,12 +2,14 @@
 
 Backends and the CLI pass engine error text through :func:`redact` before it reaches a
 report, a log line or an exception, because engines and SDKs sometimes echo the request
-that failed.
+that failed. Inside :func:`secrets_masked`, :func:`error_text` masks the block's secrets
+where a report's error text is made, so no report needs rebuilding afterwards.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from collections.abc import Iterable, Iterator, Mapping
 
 #: An option whose name contains one of these (case-insensitively) holds a secret.
@@ -15,6 +17,10 @@ SECRET_NAME_MARKERS = ("SECRET", "TOKEN", "PASSWORD", "CREDENTIAL", "SAS_KEY", "
 MASK = "***"
 #: Shorter values are not masked: they would mask ordinary words and numbers.
 MIN_SECRET_LENGTH = 4
+
+_ACTIVE: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "pointline_storage_secrets", default=()
+)
 
 
 def is_secret_name(name: str) -> bool:
@@ -53,11 +59,22 @@ def redact_exception(exc: BaseException, secrets: Iterable[str]) -> None:
         current = current.__cause__ or current.__context__
 
 
+def error_text(exc: BaseException) -> str:
+    """``"ExceptionType: message"``, with the secrets of every enclosing
+    :func:`secrets_masked` block masked: the text a report's ``error`` field holds."""
+    return redact(f"{type(exc).__name__}: {exc}", _ACTIVE.get())
+
+
 @contextlib.contextmanager
 def secrets_masked(secrets: Iterable[str]) -> Iterator[None]:
-    """Re-raise any exception from the block with ``secrets`` masked in its messages."""
+    """Mask ``secrets`` in the error texts made in the block (:func:`error_text`) and in
+    the messages of any exception it raises."""
+    secrets = tuple(secrets)
+    token = _ACTIVE.set((*_ACTIVE.get(), *secrets))
     try:
         yield
     except BaseException as exc:
         redact_exception(exc, secrets)
         raise
+    finally:
+        _ACTIVE.reset(token)

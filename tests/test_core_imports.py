@@ -16,3 +16,13 @@ def test_the_core_imports_no_engine_or_backend() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_importing_the_package_loads_no_pyarrow() -> None:
+    # Reports import pyarrow only in to_arrow(): a caller that never converts a report
+    # should not pay for it.
+    script = "import sys, pointline_storage\nprint('pyarrow' in sys.modules)\n"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -22,6 +22,7 @@ from pointline_storage import (
     TableInspection,
     TableVacuum,
     UnsupportedOperationError,
+    UnsupportedOptionError,
     VacuumReport,
     hookimpl,
     load_backend,
@@ -528,3 +529,45 @@ def test_a_retention_beyond_a_century_is_refused(backend: Backend) -> None:
     with pytest.raises(InvalidOptionError, match="must be <="):
         backend.vacuum_table("t", retention_hours=10**9)
     assert _calls(backend) == []
+
+
+# --- options a backend's hook does not take are refused, never dropped ----------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("compression", "zstd(9)"),
+        ("partitions_per_commit", 1),
+        ("max_concurrent_tasks", 2),
+        ("max_spill_size", 1024),
+    ],
+)
+def test_an_option_the_hook_does_not_take_is_refused_before_the_hook(
+    backend: Backend, option: str, value: object
+) -> None:
+    # The fake backend's hook takes only the seed's seven parameters.
+    with pytest.raises(UnsupportedOptionError) as caught:
+        backend.compact_partitions("t", partitions=[{}], **{option: value})  # type: ignore[arg-type]
+
+    message = str(caught.value)
+    assert option in message
+    assert "'memory'" in message
+    assert isinstance(caught.value, InvalidOptionError)
+    assert _calls(backend) == []
+
+
+def test_options_left_at_their_defaults_pass_a_hook_without_them(backend: Backend) -> None:
+    backend.compact_partitions(
+        "t",
+        partitions=[{}],
+        partitions_per_commit=100,
+        max_concurrent_tasks=None,
+        max_spill_size=None,
+        compression=None,
+    )
+
+    [(hook, kwargs)] = _calls(backend)
+    assert hook == "compact_partitions"
+    assert "compression" not in kwargs
+    assert "partitions_per_commit" not in kwargs

@@ -22,8 +22,8 @@ from pointline_storage.models import (
     SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_NO_FILES,
     SKIP_NOTHING_TO_COMPACT,
-    format_partition,
 )
+from pointline_storage.partitions import format_partition
 
 PARTITION = (("exchange", "sse"), ("trading_date", "2024-01-02"))
 

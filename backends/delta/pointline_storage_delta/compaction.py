@@ -1,26 +1,31 @@
-"""Running a compaction plan against a Delta table: batches of partitions per commit, and
-one commit per partition when a batch fails."""
+"""The one compaction pipeline of the Delta backends: plan every named partition from one
+snapshot scan, compact the planned ones in batches (one commit per batch, a failed batch
+redone one partition per commit), and report every partition once.
+
+Sorted compaction (``sort_by``) is the same pipeline: the plan also reads each partition's
+layout (:mod:`~pointline_storage_delta.layout`) and the engine call is ``optimize.z_order``.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pointline_storage import (
-    CompactionFailedError,
+    SKIP_NOTHING_TO_COMPACT,
     CompactionReport,
     PartitionCompactionResult,
     PartitionKey,
     PartitionStats,
+    PartitionStatus,
 )
-from pointline_storage.models import SKIP_NOTHING_TO_COMPACT, PartitionStatus, format_partition
 from pointline_storage_delta.batches import Batch, Filter, make_batches
 from pointline_storage_delta.engine_options import EngineOptions
 from pointline_storage_delta.layout import with_layout
-from pointline_storage_delta.planner import outcome, plan_compaction
+from pointline_storage_delta.planner import plan_partitions
 from pointline_storage_delta.snapshot import (
     DeltaSnapshot,
     PartitionScan,
@@ -32,92 +37,97 @@ Progress = Callable[[PartitionCompactionResult], None] | None
 Record = Callable[[PartitionCompactionResult], None]
 
 
+@dataclass(frozen=True)
+class CompactionOptions:
+    """The caller's options of one compaction, validated by the core's facade."""
+
+    target_file_size_bytes: int | None
+    min_small_files: int
+    dry_run: bool
+    continue_on_error: bool
+    partitions_per_commit: int
+    engine: EngineOptions
+    sort_by: tuple[str, ...] | None = None
+
+
 def compact_partitions(
     snapshot: DeltaSnapshot,
     *,
     table_name: str,
     partitions: tuple[PartitionKey, ...],
-    target_file_size_bytes: int | None,
-    min_small_files: int,
-    dry_run: bool,
-    continue_on_error: bool,
+    options: CompactionOptions,
+    refused: Mapping[PartitionKey, str],
     progress: Progress,
-    partitions_per_commit: int,
-    engine: EngineOptions,
-    sort_by: tuple[str, ...] | None = None,
+    started: float,
 ) -> CompactionReport:
-    """Plan from one snapshot scan, then compact up to ``partitions_per_commit`` planned
-    partitions per commit.
+    """Plan from one scan of ``snapshot``, then compact up to ``partitions_per_commit``
+    planned partitions per commit.
 
-    Partitions are isolated: a batch that fails is redone one partition per commit, a
-    failing partition is recorded and, with ``continue_on_error``, the others still run.
-    After-values are measured from the table once the work is done. With ``sort_by``,
-    partitions are planned by their layout and rewritten by ``optimize.z_order``.
+    ``refused`` names the partitions another compaction holds (partition -> holder): they
+    are reported ``failed``. Partitions are isolated: a failing one is recorded and, with
+    ``continue_on_error``, the others still run; without it, every partition not yet
+    compacted is reported ``not_attempted``. After-values are measured from the table once
+    the work is done. ``started`` is when the whole call began.
 
     Raises:
         CompactionFailedError: a partition failed and ``continue_on_error`` is false.
     """
-    started = time.perf_counter()
-    target = snapshot.target_file_size(target_file_size_bytes)
+    target = snapshot.target_file_size(options.target_file_size_bytes)
     scan = scan_partitions(snapshot, target)
-    if sort_by is not None:
-        laid_out = with_layout(snapshot, scan.stats, sort_by, table_name=table_name)
+    sorting = options.sort_by is not None
+    if options.sort_by is not None:
+        laid_out = with_layout(snapshot, scan.stats, options.sort_by, table_name=table_name)
         scan = dataclasses.replace(scan, stats=laid_out)
-    plan = plan_compaction(
-        partitions, scan, min_small_files=min_small_files, sorting=sort_by is not None
+    plan = plan_partitions(
+        partitions,
+        scan,
+        min_small_files=options.min_small_files,
+        refused=refused,
+        sorting=sorting,
     )
-    results = {result.partition: result for result in plan.skipped}
-    _notify(progress, plan.skipped)
+    results: dict[PartitionKey, PartitionCompactionResult] = {}
 
     def record(result: PartitionCompactionResult) -> None:
         results[result.partition] = result
-        _notify(progress, [result])
+        if progress is not None:
+            progress(result)
 
+    for result in plan.settled:
+        record(result)
+    failure: Exception | None = None if options.continue_on_error else plan.refusal
+    runner = _Runner(snapshot, scan, target, options.engine, record, options.sort_by)
     planned = {stats.partition: stats for stats in plan.to_compact}
-    runner = _Runner(snapshot, scan, target, engine, record, sort_by)
-    failure: Exception | None = None
     batches = make_batches(
         list(planned),
         snapshot.partition_columns,
-        partitions_per_commit,
+        options.partitions_per_commit,
         filters_of=snapshot.partition_filters,
     )
     for batch in batches:
         batch_stats = [planned[key] for key in batch.partitions]
-        if dry_run or failure is not None:
-            status: PartitionStatus = "would_compact" if dry_run else "not_attempted"
+        if options.dry_run or failure is not None:
+            status: PartitionStatus = "would_compact" if options.dry_run else "not_attempted"
             for stats in batch_stats:
-                record(outcome(stats, status))
+                record(PartitionCompactionResult.from_stats(stats, status))
         else:
-            failure = runner.run(batch, batch_stats, stop_at_failure=not continue_on_error)
+            failure = runner.run(batch, batch_stats, stop_at_failure=not options.continue_on_error)
     if any(result.status == "compacted" for result in results.values()):
         results = _measured(runner.current_scan(), results)
-    ordered = tuple(results[key] for key in sorted(results))
-    statuses = [result.status for result in ordered]
-    report = CompactionReport(
+    report = CompactionReport.from_results(
+        results.values(),
         table_name=table_name,
         partition_keys=snapshot.partition_columns,
-        planned_partitions=len(plan.to_compact),
-        attempted_partitions=len(runner.attempted),
-        succeeded_partitions=statuses.count("compacted"),
-        skipped_partitions=statuses.count("skipped"),
-        failed_partitions=statuses.count("failed"),
-        partitions=ordered,
-        dry_run=dry_run,
+        dry_run=options.dry_run,
         target_file_size_bytes=target,
-        min_small_files=min_small_files,
+        min_small_files=options.min_small_files,
+        started=started,
+        engine_skipped=runner.engine_skipped,
         version_before=snapshot.version,
         version_after=snapshot.table.version(),
-        duration_seconds=time.perf_counter() - started,
-        sort_by=sort_by,
+        sort_by=options.sort_by,
     )
     if failure is not None:
-        failed = next(result for result in ordered if result.status == "failed")
-        raise CompactionFailedError(
-            f"compaction of table {table_name!r} failed at partition "
-            f"{format_partition(failed.partition)}: {failed.error}",
-            report=report,
-        ) from failure
+        raise report.failure() from failure
     return report
 
 
@@ -139,7 +149,8 @@ class _Runner:
         self.target = target
         self.arguments: dict[str, Any] = engine.compact_arguments()
         self.record = record
-        self.attempted: set[PartitionKey] = set()
+        #: Planned partitions the engine ran on and rewrote nothing in.
+        self.engine_skipped: set[PartitionKey] = set()
         # A scan of the table as it is now, when one is known; saves the final scan.
         self._latest: PartitionScan | None = plan_scan
 
@@ -161,7 +172,6 @@ class _Runner:
         if len(stats) == 1:
             error = self._one(stats[0], batch.filters)
             return error if stop_at_failure else None
-        self.attempted.update(batch.partitions)
         try:
             self._compact(batch.filters)
         except Exception:
@@ -175,7 +185,7 @@ class _Runner:
         changes = file_changes(self.plan_scan, after, self.snapshot.partition_columns)
         for partition_stats in stats:
             removed, added = changes.get(partition_stats.partition, (0, 0))
-            self.record(_result(partition_stats, removed, added))
+            self._record_rewrite(partition_stats, removed, added)
         return None
 
     def _one_by_one(
@@ -184,7 +194,7 @@ class _Runner:
         failure: Exception | None = None
         for partition_stats in stats:
             if failure is not None:
-                self.record(outcome(partition_stats, "not_attempted"))
+                self.record(PartitionCompactionResult.from_stats(partition_stats, "not_attempted"))
                 continue
             filters = tuple(self.snapshot.partition_filters(partition_stats.partition))
             error = self._one(partition_stats, filters)
@@ -193,22 +203,37 @@ class _Runner:
         return failure
 
     def _one(self, stats: PartitionStats, filters: tuple[Filter, ...]) -> Exception | None:
-        self.attempted.add(stats.partition)
         try:
             metrics = self._compact(filters)
         except Exception as exc:  # isolate the partition, whatever the engine raised
             self._refresh()
-            self.record(outcome(stats, "failed", error=f"{type(exc).__name__}: {exc}"))
+            self.record(PartitionCompactionResult.from_stats(stats, "failed", error=exc))
             return exc
         # One partition: the engine's totals are this partition's numbers.
-        self.record(_result(stats, int(metrics["numFilesRemoved"]), int(metrics["numFilesAdded"])))
+        self._record_rewrite(stats, int(metrics["numFilesRemoved"]), int(metrics["numFilesAdded"]))
         return None
+
+    def _record_rewrite(self, stats: PartitionStats, removed: int, added: int) -> None:
+        if removed == 0:  # the engine found no adjacent small files to merge
+            self.engine_skipped.add(stats.partition)
+            self.record(
+                PartitionCompactionResult.from_stats(
+                    stats, "skipped", skipped_reason=SKIP_NOTHING_TO_COMPACT
+                )
+            )
+        else:
+            self.record(
+                PartitionCompactionResult.from_stats(
+                    stats, "compacted", files_removed=removed, files_added=added
+                )
+            )
 
     def _compact(self, filters: tuple[Filter, ...]) -> dict[str, Any]:
         self._latest = None
         optimize = self.snapshot.table.optimize
         if self.sort_by is not None:
-            # One key: the engine's Z-order of a single column is that column's order.
+            # One key (sort_keys refuses more): the engine's Z-order of a single column is
+            # that column's order.
             return optimize.z_order(
                 list(self.sort_by),
                 partition_filters=list(filters) or None,
@@ -226,17 +251,6 @@ class _Runner:
             self.snapshot.table.update_incremental()
 
 
-def _result(stats: PartitionStats, removed: int, added: int) -> PartitionCompactionResult:
-    if removed == 0:  # the engine found no adjacent small files to merge
-        return outcome(
-            stats,
-            "skipped",
-            after_file_count=stats.file_count,
-            skipped_reason=SKIP_NOTHING_TO_COMPACT,
-        )
-    return outcome(stats, "compacted", files_removed=removed, files_added=added)
-
-
 def _measured(
     after_scan: PartitionScan | None, results: dict[PartitionKey, PartitionCompactionResult]
 ) -> dict[PartitionKey, PartitionCompactionResult]:
@@ -246,21 +260,9 @@ def _measured(
     """
     if after_scan is None:
         return results
-    after = after_scan.stats
-    measured = dict(results)
-    for key, result in results.items():
-        if result.status == "compacted":
-            now = after.get(key)
-            measured[key] = dataclasses.replace(
-                result,
-                after_file_count=now.file_count if now else 0,
-                bytes_after=now.total_bytes if now else 0,
-                rows_after=now.total_rows if now else 0,
-            )
-    return measured
-
-
-def _notify(progress: Progress, results: Iterable[PartitionCompactionResult]) -> None:
-    if progress is not None:
-        for result in results:
-            progress(result)
+    return {
+        key: result.measured(after_scan.stats.get(key) or PartitionStats.empty(key))
+        if result.status == "compacted"
+        else result
+        for key, result in results.items()
+    }

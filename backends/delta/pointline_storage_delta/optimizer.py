@@ -6,27 +6,24 @@ inspection and vacuum logic lives here once.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 
 from pointline_storage import (
-    CompactionFailedError,
     CompactionReport,
     PartitionCompactionResult,
     PartitionSpec,
+    PartitionStats,
     PointlineStorageError,
     TableInspection,
     VacuumReport,
     hookimpl,
     normalize_partitions,
-    redact,
     resolve_table_location,
     secret_values,
 )
@@ -35,13 +32,6 @@ from pointline_storage.redaction import secrets_masked
 from pointline_storage_delta import compaction, leases, vacuum
 from pointline_storage_delta.engine_options import EngineOptions
 from pointline_storage_delta.layout import statistics, with_layout
-from pointline_storage_delta.leased_out import (
-    leased_out_failure,
-    leased_out_results,
-    report_without_engine,
-    with_leased_out,
-)
-from pointline_storage_delta.planner import no_files
 from pointline_storage_delta.snapshot import DeltaSnapshot, open_snapshot, scan_partitions
 from pointline_storage_delta.sort_keys import check_sort_keys
 
@@ -97,7 +87,8 @@ class DeltaPartitionOptimizer:
 
     @contextmanager
     def _guarded(self) -> Iterator[None]:
-        # Engines and SDKs may echo a failed request: keep secrets out of every message.
+        # Engines and SDKs may echo a failed request: keep secrets out of every message,
+        # and out of the error texts reports are built with.
         with secrets_masked(self._secrets):
             yield
 
@@ -120,26 +111,24 @@ class DeltaPartitionOptimizer:
         """Compact the named partitions; see ``pointline_storage.Backend``.
 
         A real run first leases every named partition (:mod:`~pointline_storage_delta.leases`)
-        and compacts only those it holds; the others are reported ``failed``. With
-        ``sort_by``, each compacted partition is rewritten by ``optimize.z_order`` on the
-        one key (:mod:`~pointline_storage_delta.sort_keys` says which keys can be).
+        and plans from the version loaded once the leases are held; partitions another
+        compaction holds are reported ``failed``. With ``sort_by`` (one column, see
+        :mod:`~pointline_storage_delta.sort_keys`), each compacted partition is rewritten
+        whole by ``optimize.z_order``.
         """
         started = time.perf_counter()
-        run = functools.partial(
-            compaction.compact_partitions,
-            table_name=table_name,
+        options = compaction.CompactionOptions(
             target_file_size_bytes=target_file_size_bytes,
             min_small_files=min_small_files,
             dry_run=dry_run,
             continue_on_error=continue_on_error,
-            progress=progress,
             partitions_per_commit=partitions_per_commit,
-            sort_by=sort_by,
             engine=EngineOptions(
                 max_concurrent_tasks=max_concurrent_tasks,
                 max_spill_size=max_spill_size,
                 compression=compression,
             ),
+            sort_by=sort_by,
         )
         with self._guarded():
             location, snapshot = self.open(table_name)
@@ -150,60 +139,25 @@ class DeltaPartitionOptimizer:
                 check_sort_keys(
                     snapshot, sort_by, table_name=table_name, statistics=statistics(snapshot)
                 )
-            if dry_run:
-                return self._compact(lambda: run(snapshot, partitions=keys))
-            with leases.leased(location.fs, location.path, keys) as taken:
-                if not taken.refused:
-                    return self._compact(lambda: run(self._reopened(table_name), partitions=keys))
-                scan = scan_partitions(snapshot, snapshot.target_file_size(target_file_size_bytes))
-                leased_out = leased_out_results(scan, taken.refused)
-                for result in leased_out:
-                    if progress is not None:
-                        progress(result)
-                if taken.held and continue_on_error:
-                    held = tuple(sorted(taken.held))
-                    report = self._compact(lambda: run(self._reopened(table_name), partitions=held))
-                    return self._masked(with_leased_out(report, leased_out))
-                report = report_without_engine(
+            taking = (
+                nullcontext(leases.PartitionLeases())
+                if dry_run
+                else leases.leased(location.fs, location.path, keys)
+            )
+            with taking as taken:
+                if not dry_run:
+                    # A version read before the leases could predate the commit of a
+                    # compaction that has just released them.
+                    snapshot = snapshot.refreshed(table_name)
+                return compaction.compact_partitions(
                     snapshot,
-                    scan,
                     table_name=table_name,
-                    held=tuple(sorted(taken.held)),
-                    leased_out=leased_out,
-                    target_file_size_bytes=snapshot.target_file_size(target_file_size_bytes),
-                    min_small_files=min_small_files,
+                    partitions=keys,
+                    options=options,
+                    refused=taken.refused,
                     progress=progress,
-                    duration_seconds=time.perf_counter() - started,
+                    started=started,
                 )
-                if not continue_on_error:
-                    raise leased_out_failure(self._masked(report))
-                return self._masked(report)
-
-    def _reopened(self, table_name: str) -> DeltaSnapshot:
-        # Load the version to plan from only once the leases are ours: a version read
-        # before could predate the commit of a compaction that has just released them.
-        return self.open(table_name)[1]
-
-    def _compact(self, run: Callable[[], CompactionReport]) -> CompactionReport:
-        try:
-            report = run()
-        except CompactionFailedError as exc:
-            exc.report = self._masked(exc.report)
-            raise
-        return self._masked(report)
-
-    def _masked(self, report: CompactionReport) -> CompactionReport:
-        if not self._secrets:
-            return report
-        return dataclasses.replace(
-            report,
-            partitions=tuple(
-                dataclasses.replace(result, error=redact(result.error, self._secrets))
-                if result.error
-                else result
-                for result in report.partitions
-            ),
-        )
 
     @hookimpl
     def inspect_partitions(
@@ -229,7 +183,7 @@ class DeltaPartitionOptimizer:
             keys = normalize_partitions(
                 table_name, partitions, snapshot.partition_columns, snapshot.render
             )
-            stats = {key: stats.get(key) or no_files(key) for key in keys}
+            stats = {key: stats.get(key) or PartitionStats.empty(key) for key in keys}
         if sort_by is not None:
             stats = with_layout(snapshot, stats, sort_by, table_name=table_name)
         return TableInspection(
@@ -251,6 +205,7 @@ class DeltaPartitionOptimizer:
         full: bool,
     ) -> VacuumReport:
         """Vacuum after loading the latest version; see ``pointline_storage.Backend``."""
+        started = time.perf_counter()
         with self._guarded():
             location, snapshot = self.open(table_name)
             return vacuum.vacuum_table(
@@ -261,6 +216,7 @@ class DeltaPartitionOptimizer:
                 dry_run=dry_run,
                 enforce_retention_duration=enforce_retention_duration,
                 full=full,
+                started=started,
             )
 
     @hookimpl

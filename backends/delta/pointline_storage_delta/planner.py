@@ -1,101 +1,96 @@
-"""The compaction planner: which named partitions to compact, and why the others are skipped.
+"""The compaction planner: one outcome for every named partition.
 
-Planning reads only the per-partition statistics of one snapshot scan, so a dry run costs a
-single scan and shows the plan a real run starts from.
+Each partition is either to be compacted (with the statistics it was planned on) or
+settled at planning: skipped with a reason, or failed because another compaction holds its
+lease. Planning reads only the per-partition statistics of one snapshot scan, so a dry run
+costs a single scan and shows the plan a real run starts from.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from pointline_storage import PartitionCompactionResult, PartitionKey, PartitionStats
-from pointline_storage.models import (
+from pointline_storage import (
     SKIP_ALREADY_SORTED,
     SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_NO_FILES,
     SKIP_NOTHING_TO_COMPACT,
-    PartitionStatus,
+    PartitionCompactionResult,
+    PartitionKey,
+    PartitionStats,
+    format_partition,
 )
+from pointline_storage_delta.leases import PartitionLeasedError
 from pointline_storage_delta.snapshot import PartitionScan
 
 
 @dataclass(frozen=True)
-class CompactionPlan:
-    """Partitions to compact (with their statistics) and results for those skipped."""
+class PartitionPlan:
+    """What to do with each named partition.
+
+    Attributes:
+        to_compact: Statistics of the partitions to compact, sorted.
+        settled: Results of the others: skipped, or failed (leased by another run).
+        refusal: The error of the first partition that failed at planning, if any.
+    """
 
     to_compact: tuple[PartitionStats, ...]
-    skipped: tuple[PartitionCompactionResult, ...]
+    settled: tuple[PartitionCompactionResult, ...]
+    refusal: PartitionLeasedError | None = None
 
 
-def plan_compaction(
+def plan_partitions(
     partitions: tuple[PartitionKey, ...],
     scan: PartitionScan,
     *,
     min_small_files: int,
+    refused: Mapping[PartitionKey, str],
     sorting: bool = False,
-) -> CompactionPlan:
+) -> PartitionPlan:
     """Decide, for each named partition, whether it is worth compacting.
 
-    A partition is compacted when it has at least ``min_small_files`` small files and
-    two of them fit together within the target size; otherwise the engine would rewrite
-    nothing, so it is skipped as ``nothing_to_compact``. When ``sorting``, the statistics
-    carry ``unsorted_files`` instead, and a partition is sorted (rewritten whole) when at
-    least ``min_small_files`` of its files are out of order, else skipped as
-    ``already_sorted``.
+    A partition leased by another compaction (``refused``: partition -> its holder) fails.
+    One without files is skipped as ``no_files``; one with fewer than ``min_small_files``
+    small files as ``below_min_small_files``; one where no two small files fit together
+    within the target as ``nothing_to_compact`` (the engine would rewrite nothing).
+
+    When ``sorting``, the statistics carry ``unsorted_files`` and decide instead: a
+    partition with fewer than ``min_small_files`` files out of the key's order is skipped
+    as ``already_sorted``; any other is rewritten whole, however large its files.
     """
     to_compact = []
-    skipped = []
-    for partition in partitions:
-        current = scan.stats.get(partition)
-        if current is None:
-            skipped.append(_skip(no_files(partition), SKIP_NO_FILES))
-        elif sorting:
-            if (current.unsorted_files or 0) < min_small_files:
-                skipped.append(_skip(current, SKIP_ALREADY_SORTED))
-            else:
-                to_compact.append(current)
-        elif current.small_file_count < min_small_files:
-            skipped.append(_skip(current, SKIP_BELOW_MIN_SMALL_FILES))
-        elif partition not in scan.mergeable:
-            skipped.append(_skip(current, SKIP_NOTHING_TO_COMPACT))
+    settled = []
+    refusal = None
+    for partition in sorted(partitions):
+        stats = scan.stats.get(partition) or PartitionStats.empty(partition)
+        if partition in refused:
+            error = PartitionLeasedError(
+                f"another compaction holds partition {format_partition(partition)}: "
+                f"{refused[partition]}; rerun it once that compaction has finished "
+                "(a killed one's lease lapses then)"
+            )
+            refusal = refusal or error
+            settled.append(PartitionCompactionResult.from_stats(stats, "failed", error=error))
+        elif reason := _skip_reason(stats, scan, min_small_files, sorting=sorting):
+            settled.append(
+                PartitionCompactionResult.from_stats(stats, "skipped", skipped_reason=reason)
+            )
         else:
-            to_compact.append(current)
-    return CompactionPlan(to_compact=tuple(to_compact), skipped=tuple(skipped))
+            to_compact.append(stats)
+    return PartitionPlan(to_compact=tuple(to_compact), settled=tuple(settled), refusal=refusal)
 
 
-def no_files(partition: PartitionKey) -> PartitionStats:
-    """The statistics of a partition that holds no file."""
-    return PartitionStats(partition, 0, 0, 0, 0)
-
-
-def outcome(
-    stats: PartitionStats,
-    status: PartitionStatus,
-    *,
-    after_file_count: int | None = None,
-    **after: Any,
-) -> PartitionCompactionResult:
-    """A partition's result: its before-values from ``stats``, the rest as given."""
-    return PartitionCompactionResult(
-        partition=stats.partition,
-        before_file_count=stats.file_count,
-        after_file_count=after_file_count,
-        status=status,
-        small_file_count=stats.small_file_count,
-        bytes_before=stats.total_bytes,
-        rows_before=stats.total_rows,
-        unsorted_files=stats.unsorted_files,
-        **after,
-    )
-
-
-def _skip(stats: PartitionStats, reason: str) -> PartitionCompactionResult:
-    return outcome(
-        stats,
-        "skipped",
-        after_file_count=stats.file_count,
-        skipped_reason=reason,
-        bytes_after=stats.total_bytes,
-        rows_after=stats.total_rows,
-    )
+def _skip_reason(
+    stats: PartitionStats, scan: PartitionScan, min_small_files: int, *, sorting: bool
+) -> str | None:
+    if stats.file_count == 0:
+        return SKIP_NO_FILES
+    if sorting:
+        unsorted = stats.unsorted_files or 0
+        return SKIP_ALREADY_SORTED if unsorted < min_small_files else None
+    if stats.small_file_count < min_small_files:
+        return SKIP_BELOW_MIN_SMALL_FILES
+    if stats.partition not in scan.mergeable:
+        return SKIP_NOTHING_TO_COMPACT
+    return None

@@ -91,6 +91,26 @@ class DeltaSnapshot:
             for column, value in partition
         ]
 
+    def refreshed(self, table_name: str) -> DeltaSnapshot:
+        """The table at its latest version, read by the loaded table object catching up on
+        the log (a fraction of a second opening it again costs on a long log).
+
+        Raises:
+            StorageError: the log cannot be read, or the table's partitioning changed.
+        """
+        try:
+            self.table.update_incremental()
+            latest = _described(self.table)
+        except DeltaError as exc:
+            raise StorageError(f"cannot read table {table_name!r}: {exc}") from exc
+        if latest.partition_columns != self.partition_columns:
+            raise StorageError(
+                f"table {table_name!r} changed its partition columns from "
+                f"{list(self.partition_columns)} to {list(latest.partition_columns)} "
+                "during the call; nothing was compacted, rerun it"
+            )
+        return latest
+
     def target_file_size(self, requested: int | None) -> int:
         """The target size: the caller's, else the table's ``delta.targetFileSize``, else
         the engine default."""
@@ -132,9 +152,7 @@ def open_snapshot(
         raise TableNotFoundError(f"table {table_name!r} not found: {location.uri} {problem}")
     try:
         table = DeltaTable(location.uri, storage_options=dict(storage_options) or None)
-        metadata = table.metadata()
-        fields = table.schema().fields
-        version = table.version()
+        return _described(table)
     except DeltaTableNotFound as exc:
         raise TableNotFoundError(
             f"table {table_name!r} not found: {location.uri} exists but holds no Delta table "
@@ -142,11 +160,18 @@ def open_snapshot(
         ) from exc
     except DeltaError as exc:
         raise StorageError(f"cannot read table {table_name!r} at {location.uri}: {exc}") from exc
+
+
+def _described(table: DeltaTable) -> DeltaSnapshot:
+    """What the core needs to know of the version ``table`` has loaded."""
+    metadata = table.metadata()
     columns = tuple(metadata.partition_columns)
-    types = {field.name: str(getattr(field.type, "type", field.type)) for field in fields}
+    types = {
+        field.name: str(getattr(field.type, "type", field.type)) for field in table.schema().fields
+    }
     return DeltaSnapshot(
         table=table,
-        version=version,
+        version=table.version(),
         partition_columns=columns,
         column_types={column: types.get(column, "") for column in columns},
         configuration=dict(metadata.configuration),

@@ -60,14 +60,15 @@ def vacuum_table(
     dry_run: bool,
     enforce_retention_duration: bool,
     full: bool,
+    started: float,
 ) -> VacuumReport:
-    """Vacuum a freshly loaded snapshot (the caller must not pass a stale one).
+    """Vacuum a freshly loaded snapshot (the caller must not pass a stale one);
+    ``started`` is when the whole call began.
 
     Raises:
         RetentionTooShortError: enforcement is on and the retention is below the table's
             minimum; raised before anything is deleted.
     """
-    started = time.perf_counter()
     if enforce_retention_duration:
         minimum = minimum_retention_hours(snapshot.configuration)
         if minimum is not None and retention_hours < minimum:
@@ -92,17 +93,15 @@ def vacuum_table(
     if staged and not dry_run:
         _remove(staged, location)
     deleted += [path for path in staged if path in sizes]
-    return VacuumReport(
+    return VacuumReport.from_deleted(
+        {path: sizes[path] for path in deleted},
         table_name=table_name,
         dry_run=dry_run,
         retention_hours=retention_hours,
         enforce_retention_duration=enforce_retention_duration,
         full=full,
-        deleted_count=len(deleted),
-        deleted_files=tuple(sorted(deleted)),
-        deleted_bytes=sum(sizes[path] for path in deleted),
+        started=started,
         version=snapshot.version,
-        duration_seconds=time.perf_counter() - started,
     )
 
 

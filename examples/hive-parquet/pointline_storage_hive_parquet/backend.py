@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 
 import pyarrow as pa
@@ -81,6 +82,7 @@ class HiveParquetBackend:
         progress: Callable[[PartitionCompactionResult], None] | None,
     ) -> CompactionReport:
         """Compact the named partitions; see ``pointline_storage.Backend``."""
+        started = time.perf_counter()
         table = self.open(table_name)
         keys = normalize_partitions(table_name, partitions, table.partition_columns, table.render)
         return compaction.compact_partitions(
@@ -91,6 +93,7 @@ class HiveParquetBackend:
             dry_run=dry_run,
             continue_on_error=continue_on_error,
             progress=progress,
+            started=started,
         )
 
     @hookimpl

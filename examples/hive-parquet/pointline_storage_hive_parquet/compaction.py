@@ -18,8 +18,6 @@ hand. Run one compaction of a table at a time.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -31,15 +29,12 @@ from pointline_storage import (
     SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_NO_FILES,
     SKIP_NOTHING_TO_COMPACT,
-    CompactionFailedError,
     CompactionReport,
     PartitionCompactionResult,
     PartitionKey,
     PartitionStats,
-    PartitionStatus,
     StorageError,
 )
-from pointline_storage.models import format_partition
 from pointline_storage_hive_parquet.layout import (
     TEMP_PREFIX,
     DataFile,
@@ -60,68 +55,47 @@ def compact_partitions(
     dry_run: bool,
     continue_on_error: bool,
     progress: Progress,
+    started: float,
 ) -> CompactionReport:
     """Plan every named partition from one listing, then compact them one by one.
+
+    ``started`` is when the whole call began (``time.perf_counter()``).
 
     Raises:
         CompactionFailedError: a partition failed and ``continue_on_error`` is false.
     """
-    started = time.perf_counter()
-    results: dict[PartitionKey, PartitionCompactionResult] = {}
+    results = []
     failure: Exception | None = None
-    planned = attempted = 0
     for partition in partitions:
         stats = table.stats(partition, target_file_size_bytes)
         bins = merge_bins(table.files.get(partition, ()), target_file_size_bytes)
         reason = _skip_reason(stats, bins, min_small_files)
         if reason is not None:
-            result = dataclasses.replace(
-                _outcome(stats, "skipped"),
-                skipped_reason=reason,
-                after_file_count=stats.file_count,
-                bytes_after=stats.total_bytes,
-                rows_after=stats.total_rows,
-            )
+            result = PartitionCompactionResult.from_stats(stats, "skipped", skipped_reason=reason)
         elif dry_run:
-            planned += 1
-            result = _outcome(stats, "would_compact")
+            result = PartitionCompactionResult.from_stats(stats, "would_compact")
         elif failure is not None:
-            planned += 1
-            result = _outcome(stats, "not_attempted")
+            result = PartitionCompactionResult.from_stats(stats, "not_attempted")
         else:
-            planned += 1
-            attempted += 1
             result, error = _compact_one(table, partition, stats, bins)
             if error is not None and not continue_on_error:
                 failure = error
-        results[partition] = result
+        results.append(result)
         if progress is not None:
             progress(result)
-    if any(result.status == "compacted" for result in results.values()):
+    if any(result.status == "compacted" for result in results):
         results = _measured(table, target_file_size_bytes, results)
-    ordered = tuple(results[key] for key in sorted(results))
-    statuses = [result.status for result in ordered]
-    report = CompactionReport(
+    report = CompactionReport.from_results(
+        results,
         table_name=table.name,
         partition_keys=table.partition_columns,
-        planned_partitions=planned,
-        attempted_partitions=attempted,
-        succeeded_partitions=statuses.count("compacted"),
-        skipped_partitions=statuses.count("skipped"),
-        failed_partitions=statuses.count("failed"),
-        partitions=ordered,
         dry_run=dry_run,
         target_file_size_bytes=target_file_size_bytes,
         min_small_files=min_small_files,
-        duration_seconds=time.perf_counter() - started,
+        started=started,
     )
     if failure is not None:
-        failed = next(result for result in ordered if result.status == "failed")
-        raise CompactionFailedError(
-            f"compaction of table {table.name!r} failed at partition "
-            f"{format_partition(failed.partition)}: {failed.error}",
-            report=report,
-        ) from failure
+        raise report.failure() from failure
     return report
 
 
@@ -156,13 +130,14 @@ def _compact_one(
             merge_files(table.fs, table.directories[partition], group)
             removed, added = removed + len(group), added + 1
     except Exception as exc:  # isolate the partition, whatever the filesystem raised
-        failed = _outcome(stats, "failed")
         error = f"{type(exc).__name__}: {exc}"
         if removed:
             error += f" (after merging {removed} of its files into {added})"
-        return dataclasses.replace(failed, error=error), exc
-    compacted = _outcome(stats, "compacted")
-    return dataclasses.replace(compacted, files_removed=removed, files_added=added), None
+        return PartitionCompactionResult.from_stats(stats, "failed", error=error), exc
+    compacted = PartitionCompactionResult.from_stats(
+        stats, "compacted", files_removed=removed, files_added=added
+    )
+    return compacted, None
 
 
 def merge_files(fs: Any, directory: str, inputs: list[DataFile]) -> str:
@@ -209,21 +184,9 @@ def _read(fs: Any, path: str) -> pa.Table:
         return pq.ParquetFile(handle).read()
 
 
-def _outcome(stats: PartitionStats, status: PartitionStatus) -> PartitionCompactionResult:
-    return PartitionCompactionResult(
-        partition=stats.partition,
-        before_file_count=stats.file_count,
-        after_file_count=None,
-        status=status,
-        small_file_count=stats.small_file_count,
-        bytes_before=stats.total_bytes,
-        rows_before=stats.total_rows,
-    )
-
-
 def _measured(
-    table: HiveTable, target: int, results: dict[PartitionKey, PartitionCompactionResult]
-) -> dict[PartitionKey, PartitionCompactionResult]:
+    table: HiveTable, target: int, results: list[PartitionCompactionResult]
+) -> list[PartitionCompactionResult]:
     """Fill the after-values of compacted partitions from a new listing.
 
     If that listing fails, the merged files stand and the after-values stay unknown.
@@ -232,14 +195,9 @@ def _measured(
         after = open_table(table.location, table.name)
     except Exception:
         return results
-    measured = dict(results)
-    for key, result in results.items():
-        if result.status == "compacted":
-            now = after.stats(key, target)
-            measured[key] = dataclasses.replace(
-                result,
-                after_file_count=now.file_count,
-                bytes_after=now.total_bytes,
-                rows_after=now.total_rows,
-            )
-    return measured
+    return [
+        result.measured(after.stats(result.partition, target))
+        if result.status == "compacted"
+        else result
+        for result in results
+    ]

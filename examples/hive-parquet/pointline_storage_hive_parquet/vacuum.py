@@ -46,17 +46,14 @@ def vacuum_table(
     cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=retention_hours)
     expired = [leftover for leftover in table.leftovers if _modified(table, leftover) <= cutoff]
     deleted = expired if dry_run else [f for f in expired if _delete(table, f)]
-    return VacuumReport(
+    return VacuumReport.from_deleted(
+        {table.relative(f.path): f.size for f in deleted},
         table_name=table.name,
         dry_run=dry_run,
         retention_hours=retention_hours,
         enforce_retention_duration=enforce_retention_duration,
         full=full,
-        deleted_count=len(deleted),
-        deleted_files=tuple(sorted(table.relative(f.path) for f in deleted)),
-        deleted_bytes=sum(f.size for f in deleted),
-        version=None,
-        duration_seconds=time.perf_counter() - started,
+        started=started,
     )
 
 
