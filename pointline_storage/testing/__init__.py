@@ -20,21 +20,31 @@ class that overrides the ``NotImplementedError`` fixtures of :class:`BackendFixt
 """
 
 from pointline_storage.testing.compaction import AbstractCompactionTests
-from pointline_storage.testing.fixtures import BackendFixtures, sample_rows, sorted_rows
+from pointline_storage.testing.fixtures import (
+    BackendFixtures,
+    interleaved_rows,
+    sample_rows,
+    sorted_rows,
+)
 from pointline_storage.testing.inspection import AbstractInspectionTests
+from pointline_storage.testing.sorting import AbstractSortingTests
 from pointline_storage.testing.vacuum import AbstractVacuumTests
 
 
-class AbstractBackendTests(AbstractCompactionTests, AbstractInspectionTests, AbstractVacuumTests):
-    """Every conformance test: compaction, inspection and vacuum."""
+class AbstractBackendTests(
+    AbstractCompactionTests, AbstractInspectionTests, AbstractSortingTests, AbstractVacuumTests
+):
+    """Every conformance test: compaction, inspection, sorted compaction and vacuum."""
 
 
 __all__ = [
     "AbstractBackendTests",
     "AbstractCompactionTests",
     "AbstractInspectionTests",
+    "AbstractSortingTests",
     "AbstractVacuumTests",
     "BackendFixtures",
+    "interleaved_rows",
     "sample_rows",
     "sorted_rows",
 ]
