@@ -19,7 +19,7 @@ from pointline_storage.sample import order_events
 SSE = (("exchange", "sse"),)
 SZSE = (("exchange", "szse"),)
 #: Rows enough for the engine to write several files at SMALL_TARGET (it cuts a file only
-#: between the 8192-row batches its sort yields).
+#: between the batches, up to 8192 rows each, its sort yields).
 BATCHES_OF_ROWS = 4 * 8192
 SMALL_TARGET = 100_000
 

@@ -30,7 +30,7 @@ SSE = {"exchange": "sse", "trading_date": DAY.isoformat()}
 SZSE = {"exchange": "szse", "trading_date": DAY.isoformat()}
 SSE_KEY = (("exchange", "sse"), ("trading_date", DAY.isoformat()))
 SZSE_KEY = (("exchange", "szse"), ("trading_date", DAY.isoformat()))
-#: The engine cuts a file only between the 8192-row batches its sort yields.
+#: The engine cuts a file only between the batches (up to 8192 rows) its sort yields.
 ROWS_PER_PARTITION = 4 * 8192
 SMALL_TARGET = 100_000
 SOURCE_FILES = 10
