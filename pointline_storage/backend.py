@@ -130,7 +130,9 @@ class Backend:
 
         Raises:
             InvalidPartitionError: a partition does not match the table's columns or types.
-            InvalidOptionError: an option is out of range.
+            InvalidOptionError: an option is out of range, or ``sort_by`` names columns
+                the table cannot be sorted by (``UnsupportedOptionError``: an option the
+                backend does not take).
             TableNotFoundError: the table does not exist.
             CompactionFailedError: a partition failed and ``continue_on_error`` is false.
         """

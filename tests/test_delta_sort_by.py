@@ -227,3 +227,22 @@ def test_the_cli_sorts_and_inspects_by_columns(table: Path) -> None:
     refused = runner.invoke(cli, ["compact", *common, "--partition", partition, "--sort-by", "ts,"])
     assert refused.exit_code == 2
     assert "expected col[,col...]" in refused.output
+
+
+def test_an_unpartitioned_table_sorts_as_one_partition(tmp_path: Path) -> None:
+    everything = rows().drop_columns(PARTITION_BY)
+    for start in range(3):
+        chunk = everything.take(list(range(start, everything.num_rows, 3)))
+        write_deltalake(str(tmp_path / "flat"), chunk, mode="append")
+    backend = load_backend("delta-local", root=tmp_path)
+    before = table_rows(tmp_path / "flat")
+    report = backend.compact_partitions(
+        "flat",
+        partitions=[{}],
+        target_file_size_bytes=SMALL_TARGET,
+        min_small_files=2,
+        sort_by=("ts",),
+    )
+    assert (report.partitions[0].status, report.partitions[0].unsorted_files) == ("compacted", 2)
+    assert backend.inspect_partitions("flat", sort_by=("ts",)).partitions[0].unsorted_files == 0
+    assert table_rows(tmp_path / "flat").equals(before)
