@@ -246,3 +246,20 @@ def test_an_unpartitioned_table_sorts_as_one_partition(tmp_path: Path) -> None:
     assert (report.partitions[0].status, report.partitions[0].unsorted_files) == ("compacted", 2)
     assert backend.inspect_partitions("flat", sort_by=("ts",)).partitions[0].unsorted_files == 0
     assert table_rows(tmp_path / "flat").equals(before)
+
+
+def test_engine_options_apply_to_the_sort(table: Path) -> None:
+    backend = load_backend("delta-local", root=table.parent)
+    backend.compact_partitions(
+        TABLE,
+        partitions=[SSE],
+        target_file_size_bytes=SMALL_TARGET,
+        sort_by=("ts",),
+        compression="snappy",
+        max_spill_size=64 << 20,
+        max_concurrent_tasks=1,
+    )
+    assert_laid_out(table, SSE)
+    for file in files_of(table, SSE):
+        metadata = pq.ParquetFile(table / file["path"]).metadata
+        assert metadata.row_group(0).column(0).compression == "SNAPPY"
