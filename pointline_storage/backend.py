@@ -131,8 +131,9 @@ class Backend:
         Raises:
             InvalidPartitionError: a partition does not match the table's columns or types.
             InvalidOptionError: an option is out of range, or ``sort_by`` names columns
-                the table cannot be sorted by (``UnsupportedOptionError``: an option the
-                backend does not take).
+                the table cannot be sorted by.
+            UnsupportedOptionError: an option is set that this backend's hook does not
+                take (e.g. ``compression`` or ``sort_by`` on a backend without them).
             TableNotFoundError: the table does not exist.
             CompactionFailedError: a partition failed and ``continue_on_error`` is false.
         """

@@ -421,6 +421,30 @@ class PartitionStats(_Serialisable):
         """The statistics of a partition that holds no file."""
         return cls(partition, 0, 0, 0, 0)
 
+    def skip_reason(
+        self, *, min_small_files: int, can_merge: bool, sorting: bool = False
+    ) -> str | None:
+        """Why a compaction skips this partition, or ``None`` if it is to be compacted.
+
+        Args:
+            min_small_files: The caller's threshold.
+            can_merge: Whether the engine would rewrite anything (e.g. two small files fit
+                together within the target).
+            sorting: A sorted compaction (``sort_by``): ``unsorted_files`` decides
+                instead of the small files, since the sort rewrites the whole partition;
+                fewer than ``min_small_files`` of them is ``SKIP_ALREADY_SORTED``.
+        """
+        if self.file_count == 0:
+            return SKIP_NO_FILES
+        if sorting:
+            unsorted = self.unsorted_files or 0
+            return SKIP_ALREADY_SORTED if unsorted < min_small_files else None
+        if self.small_file_count < min_small_files:
+            return SKIP_BELOW_MIN_SMALL_FILES
+        if not can_merge:
+            return SKIP_NOTHING_TO_COMPACT
+        return None
+
 
 @dataclass(frozen=True)
 class TableInspection(_Serialisable):

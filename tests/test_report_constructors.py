@@ -207,3 +207,19 @@ def test_a_vacuum_report_from_its_deleted_files() -> None:
     assert made.deleted_files == ("p=a/y.parquet", "p=b/x.parquet")
     assert (made.deleted_count, made.deleted_bytes, made.version) == (2, 15, 7)
     assert made.duration_seconds >= 1
+
+
+@pytest.mark.parametrize(
+    ("files", "small", "can_merge", "reason"),
+    [
+        (0, 0, False, "no_files"),
+        (5, 1, True, SKIP_BELOW_MIN_SMALL_FILES),
+        (5, 2, False, SKIP_NOTHING_TO_COMPACT),
+        (5, 2, True, None),
+    ],
+)
+def test_the_skip_reasons_of_the_planner(
+    files: int, small: int, can_merge: bool, reason: str | None
+) -> None:
+    partition_stats = PartitionStats(part("a"), files, small, files * 10, files)
+    assert partition_stats.skip_reason(min_small_files=2, can_merge=can_merge) == reason

@@ -13,6 +13,7 @@ from pointline_storage import (
     PartitionCompactionResult,
     PointlineStorageError,
     TableNotFoundError,
+    UnsupportedOptionError,
 )
 from pointline_storage.testing.checks import assert_report_consistent, key
 from pointline_storage.testing.fixtures import (
@@ -35,6 +36,7 @@ class AbstractCompactionTests:
     """Mix into a test class together with a :class:`BackendFixtures` subclass."""
 
     supports_table_versions: bool
+    supports_partitions_per_commit: bool
 
     def test_only_named_partitions_are_rewritten(
         self, backend: Backend, sample_table: str, data_files: DataFiles
@@ -265,6 +267,13 @@ class AbstractCompactionTests:
         self, backend: Backend, sample_table: str, data_files: DataFiles, read_rows: ReadRows
     ) -> None:
         rows, before = sorted_rows(read_rows(sample_table)), data_files(sample_table)
+        if not self.supports_partitions_per_commit:
+            with pytest.raises(UnsupportedOptionError, match="partitions_per_commit"):
+                backend.compact_partitions(
+                    sample_table, partitions=[SSE_DAY1], partitions_per_commit=1
+                )
+            assert data_files(sample_table) == before, "a refused option writes nothing"
+            return
         alone = backend.compact_partitions(
             sample_table, partitions=[SSE_DAY1, SZSE_DAY3], partitions_per_commit=1
         )

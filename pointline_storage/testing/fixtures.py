@@ -72,6 +72,9 @@ class BackendFixtures:
     #: delete later (as a log-based format does, for older versions to stay readable).
     #: ``False``: compaction deletes them itself, so vacuum never lists them.
     vacuum_removes_superseded_files = True
+    #: Whether ``compact_partitions`` takes ``partitions_per_commit`` (a format that
+    #: commits at all). ``False``: the facade must refuse a value for it.
+    supports_partitions_per_commit = True
     #: Whether ``compact_partitions`` and ``inspect_partitions`` take ``sort_by``.
     #: ``False``: the facade refuses it (``UnsupportedOptionError``), and the suite checks
     #: that it does.

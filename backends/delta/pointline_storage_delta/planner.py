@@ -12,10 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pointline_storage import (
-    SKIP_ALREADY_SORTED,
-    SKIP_BELOW_MIN_SMALL_FILES,
-    SKIP_NO_FILES,
-    SKIP_NOTHING_TO_COMPACT,
     PartitionCompactionResult,
     PartitionKey,
     PartitionStats,
@@ -72,25 +68,14 @@ def plan_partitions(
             )
             refusal = refusal or error
             settled.append(PartitionCompactionResult.from_stats(stats, "failed", error=error))
-        elif reason := _skip_reason(stats, scan, min_small_files, sorting=sorting):
+        elif reason := stats.skip_reason(
+            min_small_files=min_small_files,
+            can_merge=partition in scan.mergeable,
+            sorting=sorting,
+        ):
             settled.append(
                 PartitionCompactionResult.from_stats(stats, "skipped", skipped_reason=reason)
             )
         else:
             to_compact.append(stats)
     return PartitionPlan(to_compact=tuple(to_compact), settled=tuple(settled), refusal=refusal)
-
-
-def _skip_reason(
-    stats: PartitionStats, scan: PartitionScan, min_small_files: int, *, sorting: bool
-) -> str | None:
-    if stats.file_count == 0:
-        return SKIP_NO_FILES
-    if sorting:
-        unsorted = stats.unsorted_files or 0
-        return SKIP_ALREADY_SORTED if unsorted < min_small_files else None
-    if stats.small_file_count < min_small_files:
-        return SKIP_BELOW_MIN_SMALL_FILES
-    if stats.partition not in scan.mergeable:
-        return SKIP_NOTHING_TO_COMPACT
-    return None

@@ -26,9 +26,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pointline_storage import (
-    SKIP_BELOW_MIN_SMALL_FILES,
-    SKIP_NO_FILES,
-    SKIP_NOTHING_TO_COMPACT,
     CompactionReport,
     PartitionCompactionResult,
     PartitionKey,
@@ -69,7 +66,7 @@ def compact_partitions(
     for partition in partitions:
         stats = table.stats(partition, target_file_size_bytes)
         bins = merge_bins(table.files.get(partition, ()), target_file_size_bytes)
-        reason = _skip_reason(stats, bins, min_small_files)
+        reason = stats.skip_reason(min_small_files=min_small_files, can_merge=bool(bins))
         if reason is not None:
             result = PartitionCompactionResult.from_stats(stats, "skipped", skipped_reason=reason)
         elif dry_run:
@@ -109,16 +106,6 @@ def merge_bins(files: tuple[DataFile, ...], target_file_size_bytes: int) -> list
             bins.append([])
         bins[-1].append(data_file)
     return [group for group in bins if len(group) > 1]
-
-
-def _skip_reason(stats: PartitionStats, bins: list[list[DataFile]], minimum: int) -> str | None:
-    if stats.file_count == 0:
-        return SKIP_NO_FILES
-    if stats.small_file_count < minimum:
-        return SKIP_BELOW_MIN_SMALL_FILES
-    if not bins:
-        return SKIP_NOTHING_TO_COMPACT
-    return None
 
 
 def _compact_one(

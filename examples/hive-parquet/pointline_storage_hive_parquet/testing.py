@@ -37,6 +37,7 @@ class HiveParquetFixtures(BackendFixtures):
 
     supports_table_versions = False
     vacuum_removes_superseded_files = False
+    supports_partitions_per_commit = False
 
     @pytest.fixture
     def root_url(self, tmp_path: Path) -> str:
