@@ -16,6 +16,7 @@ from deltalake import DeltaTable, write_deltalake
 from pointline_storage import (
     SKIP_ALREADY_SORTED,
     InvalidOptionError,
+    PartitionStats,
     PointlineStorageError,
     load_backend,
 )
@@ -263,3 +264,20 @@ def test_engine_options_apply_to_the_sort(table: Path) -> None:
     for file in files_of(table, SSE):
         metadata = pq.ParquetFile(table / file["path"]).metadata
         assert metadata.row_group(0).column(0).compression == "SNAPPY"
+
+
+@pytest.mark.parametrize(
+    ("unsorted", "min_small_files", "expected"),
+    [(0, 8, SKIP_ALREADY_SORTED), (7, 8, SKIP_ALREADY_SORTED), (8, 8, None), (0, 0, None)],
+)
+def test_the_sorted_skip_rule_counts_unsorted_files_not_small_ones(
+    unsorted: int, min_small_files: int, expected: str | None
+) -> None:
+    # Forty small files, all mergeable: only the files out of order decide.
+    stats = PartitionStats(SSE_KEY, 40, 40, 4000, 400, unsorted_files=unsorted)
+    reason = stats.skip_reason(min_small_files=min_small_files, can_merge=True, sorting=True)
+    assert reason == expected
+    assert (
+        PartitionStats.empty(SSE_KEY).skip_reason(min_small_files=0, can_merge=True, sorting=True)
+        == "no_files"
+    )
