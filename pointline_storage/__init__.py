@@ -39,8 +39,11 @@ Writing a backend (see CONTRIBUTING.md and the conformance suite
     ``CompactionReport.from_results`` (which derives the counters) and raise
     ``report.failure()``; a caller names a partition with a
     ``PartitionSpec`` (column -> value), which ``normalize_partitions`` checks against the
-    table's columns, rendering values with ``canonical_value`` by ``ValueKind``;
+    table's columns, rendering values with ``canonical_value`` by ``ValueKind`` (a format
+    without column types guesses them with ``infer_kind``);
     ``render_stored_value`` renders values read from storage the same way;
+    ``count_small_files`` counts a partition's small files (those a compaction could
+    merge: below the target and fitting with another file within it);
     ``resolve_table_location`` (with ``validate_table_name``) turns a table name into a
     ``TableLocation``. ``secret_values`` picks the secrets out of storage options and
     ``redact`` masks them in any message.
@@ -95,11 +98,13 @@ from pointline_storage.partitions import (
     ValueKind,
     canonical_value,
     format_partition,
+    infer_kind,
     normalize_partitions,
     render_stored_value,
 )
 from pointline_storage.redaction import redact, secret_values
 from pointline_storage.registry import ENTRY_POINT_GROUP, available_backends
+from pointline_storage.small_files import count_small_files
 from pointline_storage.trace import TraceObserver
 
 __all__ = [
@@ -140,8 +145,10 @@ __all__ = [
     "ValueKind",
     "available_backends",
     "canonical_value",
+    "count_small_files",
     "format_partition",
     "hookimpl",
+    "infer_kind",
     "load_backend",
     "normalize_partitions",
     "redact",

@@ -1,20 +1,26 @@
 """Reports as pyarrow tables, one row per partition, ready for pandas or polars.
 
-Partition columns come first, typed from their canonical values the way Hive readers infer
-partition types: a column whose every value is a ``YYYY-MM-DD`` date becomes ``date32``,
-decimal integers ``int64``, ``true``/``false`` ``bool``, anything else ``string``;
-``null`` values are nulls in the first three.
+Partition columns come first, typed by the report's ``partition_kinds``, the table's own
+column types: ``date`` becomes ``date32``, ``integer`` ``int64``, ``boolean`` ``bool``,
+``timestamp`` ``timestamp[us, tz=UTC]``, ``timestamp_ntz`` ``timestamp[us]``,
+``decimal(P,S)`` ``decimal128(P, S)``, ``string`` ``string``; ``null`` values are nulls,
+except in string columns. A report without kinds (a backend that does not say) is typed from
+its canonical values the way Hive readers infer partition types: a column whose every
+value is canonical for one of ``date``, ``integer``, ``boolean``, ``timestamp``,
+``timestamp_ntz`` (tried in that order) gets that type, anything else ``string``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import decimal
+import re
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from pointline_storage.partitions import NULL_VALUE, canonical_value
+from pointline_storage.partitions import NULL_VALUE, ValueKind, infer_kind
 
 if TYPE_CHECKING:
     from pointline_storage.models import (
@@ -54,42 +60,83 @@ COMPACTION_SCHEMA = pa.schema(
     ]
 )
 
+_DECIMAL = re.compile(r"decimal\((\d+), ?(\d+)\)")
+_INFERRED: tuple[ValueKind, ...] = ("date", "integer", "boolean", "timestamp", "timestamp_ntz")
+
 
 def inspection_table(inspection: TableInspection) -> pa.Table:
     """One row per partition of ``inspection``: partition columns, then its statistics."""
-    return _with_partitions(inspection.partition_keys, inspection.partitions, INSPECTION_SCHEMA)
+    return _with_partitions(
+        inspection.partition_keys,
+        inspection.partition_kinds,
+        inspection.partitions,
+        INSPECTION_SCHEMA,
+    )
 
 
 def compaction_table(report: CompactionReport) -> pa.Table:
     """One row per named partition of ``report``: partition columns, then its result."""
-    return _with_partitions(report.partition_keys, report.partitions, COMPACTION_SCHEMA)
+    return _with_partitions(
+        report.partition_keys, report.partition_kinds, report.partitions, COMPACTION_SCHEMA
+    )
+
+
+def arrow_type(kind: ValueKind) -> pa.DataType:
+    """The pyarrow type of a partition column of ``kind``.
+
+    Raises:
+        ValueError: ``kind`` is not a :data:`~pointline_storage.ValueKind`.
+    """
+    decimal_kind = _DECIMAL.fullmatch(kind)
+    if decimal_kind:
+        return pa.decimal128(*(int(group) for group in decimal_kind.groups()))
+    types = {
+        "string": pa.string(),
+        "date": pa.date32(),
+        "integer": pa.int64(),
+        "boolean": pa.bool_(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+        "timestamp_ntz": pa.timestamp("us"),
+    }
+    if kind not in types:
+        raise ValueError(f"unknown partition value kind {kind!r}")
+    return types[kind]
 
 
 def _with_partitions(
     columns: Sequence[str],
+    kinds: Sequence[ValueKind],
     rows: Sequence[PartitionStats | PartitionCompactionResult],
     schema: pa.Schema,
 ) -> pa.Table:
-    arrays = [_typed([dict(row.partition)[column] for row in rows]) for column in columns]
+    if kinds and len(kinds) != len(columns):
+        raise ValueError(f"partition_kinds {list(kinds)} do not match columns {list(columns)}")
+    arrays = []
+    for index, column in enumerate(columns):
+        values = [dict(row.partition)[column] for row in rows]
+        kind = kinds[index] if kinds else infer_kind(values, _INFERRED)
+        arrays.append(_typed(values, kind))
     arrays += [pa.array([getattr(row, f.name) for row in rows], type=f.type) for f in schema]
     return pa.Table.from_arrays(arrays, names=[*columns, *schema.names])
 
 
-def _typed(values: list[str]) -> pa.Array:
-    present = [value for value in values if value != NULL_VALUE]
-    for kind, arrow_type, parse in (
-        ("date", pa.date32(), dt.date.fromisoformat),
-        ("integer", pa.int64(), int),
-        ("boolean", pa.bool_(), lambda value: value == "true"),
-    ):
-        if present and all(_is_canonical(value, kind) for value in present):
-            parsed = [None if value == NULL_VALUE else parse(value) for value in values]
-            return pa.array(parsed, type=arrow_type)
-    return pa.array(values, type=pa.string())
+def _typed(values: list[str], kind: ValueKind) -> pa.Array:
+    if kind == "string":
+        return pa.array(values, type=pa.string())
+    parse = _parser(kind)
+    return pa.array(
+        [None if value == NULL_VALUE else parse(value) for value in values], type=arrow_type(kind)
+    )
 
 
-def _is_canonical(value: str, kind: str) -> bool:
-    try:
-        return canonical_value(value, kind) == value  # type: ignore[arg-type]
-    except ValueError:
-        return False
+def _parser(kind: ValueKind) -> Callable[[str], object]:
+    if kind == "date":
+        return dt.date.fromisoformat
+    if kind == "integer":
+        return int
+    if kind == "boolean":
+        return lambda value: value == "true"
+    if kind in {"timestamp", "timestamp_ntz"}:
+        # Canonical values are YYYY-MM-DD HH:MM:SS[.ffffff][+00:00], which 3.10 parses.
+        return dt.datetime.fromisoformat
+    return decimal.Decimal

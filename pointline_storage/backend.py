@@ -94,8 +94,10 @@ class Backend:
             table_name: The table, relative to the backend root (or a ``table_paths`` key).
             partitions: One mapping per partition, naming every partition column exactly
                 (``[{}]`` for an unpartitioned table). Duplicates are merged.
-            target_file_size_bytes: Files smaller than this are "small" and are merged
-                towards it. ``None``: the table's own setting, else the engine default.
+            target_file_size_bytes: Files are merged towards this size; a file is "small"
+                if it is smaller and fits with another file within it
+                (:func:`~pointline_storage.count_small_files`). ``None``: the table's own
+                setting, else the engine default.
             min_small_files: Skip a partition with fewer small files than this.
             dry_run: Validate and plan only; write nothing and report what would happen.
             continue_on_error: Record a failing partition and go on; with ``False`` raise

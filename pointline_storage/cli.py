@@ -1,16 +1,19 @@
 """The ``pointline-storage`` command line: inspect, compact and vacuum tables.
 
-Exit status: 0 on success, 1 on an error, 2 on a usage error, 3 when ``compact`` finished
-but some partitions failed. Errors are printed as one ``error: ...`` line on stderr.
+Exit status: 0 on success, 1 on an error, 2 on a usage error or invalid input, 3 when
+``compact`` finished but some partitions failed, 130 when interrupted. Errors are printed
+as one ``error: ...`` line on stderr.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -25,19 +28,27 @@ from pointline_storage.backend import (
     Backend,
     load_backend,
 )
-from pointline_storage.demo import DEMO_TABLE, PROG_NAME, run_demo
+from pointline_storage.cli_all_partitions import check_all_partitions, nothing_needs_compaction
+from pointline_storage.cli_locations import TableChoiceError, choose_table
+from pointline_storage.cli_partitions import (
+    absent_partition_warnings,
+    parse_partition,
+)
+from pointline_storage.cli_words import EXIT_ERROR, EXIT_USAGE, exit_status, in_cli_words
+from pointline_storage.demo import DEMO_BACKEND, DEMO_TABLE, PROG_NAME, run_demo
 from pointline_storage.errors import CompactionFailedError, PointlineStorageError
-from pointline_storage.partitions import PartitionSpec
+from pointline_storage.models import SKIP_NO_FILES, CompactionReport, TableInspection
+from pointline_storage.partitions import PartitionKey, PartitionSpec
 from pointline_storage.progress import compact_with_progress
 from pointline_storage.redaction import redact, redact_exception, secret_values
 from pointline_storage.registry import available_backends, find_entry_point, load_factory
+from pointline_storage.sizes import EXAMPLES as SIZE_EXAMPLES
+from pointline_storage.sizes import parse_size
 
 DEFAULT_BACKEND = "delta-local"
 
 #: Exit status of ``compact`` when it finished but some partitions failed.
 EXIT_PARTIAL_FAILURE = 3
-EXIT_ERROR = 1
-EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 #: Set to show the traceback of an unexpected error instead of one line.
 DEBUG_VARIABLE = "POINTLINE_STORAGE_DEBUG"
@@ -78,30 +89,35 @@ def _key_values(
 
 def _partitions(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
-) -> tuple[dict[str, str], ...]:
-    """Option callback: each ``col=value,col=value`` becomes one ``{col: value}`` mapping.
-
-    Values stay strings (the core canonicalises them); ``""`` is ``{}``, the whole of an
-    unpartitioned table.
-    """
+) -> tuple[dict[str, object], ...]:
+    """Option callback: each ``--partition`` becomes one ``{col: value}`` mapping."""
     specs = []
     for value in values:
-        spec: dict[str, str] = {}
-        text = value.strip()
-        for piece in text.split(",") if text else []:
-            key, sep, item = piece.strip().partition("=")
-            key = key.strip()
-            if not sep or not key:
-                raise click.BadParameter(
-                    f"expected col=value[,col=value...], got {value!r}", ctx=ctx, param=param
-                )
-            if key in spec:
-                raise click.BadParameter(
-                    f"column {key!r} is given twice in {value!r}", ctx=ctx, param=param
-                )
-            spec[key] = item
-        specs.append(spec)
+        try:
+            specs.append(parse_partition(value))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
     return tuple(specs)
+
+
+class _Size(click.ParamType):  # type: ignore[type-arg]
+    """A byte size with an optional unit (``64MiB``, ``1GB``, plain bytes), at least 1."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            size = parse_size(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if size < 1:
+            self.fail(f"{value!r}: a size must be at least 1 byte", param, ctx)
+        return size
+
+
+SIZE = _Size()
 
 
 def _columns(
@@ -128,18 +144,47 @@ def _sort_by_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[.
 
 
 def _table_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """The options every table command shares: backend, root, table and locations."""
+    """The options every table command shares: the table, backend, locations and --json.
+
+    The command is called with ``root``, ``table_name`` and ``table_paths`` resolved from
+    either form of naming the table (see :mod:`pointline_storage.cli_locations`).
+    """
+
+    @functools.wraps(function)
+    def with_table(
+        *args: Any,
+        location: str | None,
+        root: str | None,
+        table_name: str | None,
+        table_paths: dict[str, str],
+        **kwargs: Any,
+    ) -> Any:
+        try:
+            choice = choose_table(
+                location=location, root=root, table=table_name, table_paths=table_paths
+            )
+        except TableChoiceError as exc:
+            raise click.UsageError(str(exc), ctx=click.get_current_context()) from None
+        return function(
+            *args,
+            root=choice.root,
+            table_name=choice.table_name,
+            table_paths=choice.table_paths,
+            **kwargs,
+        )
+
     options = [
+        click.argument("location", required=False, metavar="[LOCATION]"),
         click.option(
             "--backend",
             default=DEFAULT_BACKEND,
             show_default=True,
             help="Installed backend to use (see 'pointline-storage backends').",
         ),
-        click.option("--root", required=True, help="Where tables live: a path or URI."),
         click.option(
-            "--table", "table_name", required=True, help="Table name, relative to --root."
+            "--root", help="Where tables live: a path or URI (with --table; or give LOCATION)."
         ),
+        click.option("--table", "table_name", help="Table name, relative to --root."),
         click.option(
             "--table-path",
             "table_paths",
@@ -159,8 +204,8 @@ def _table_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
     ]
     for option in reversed(options):
-        function = option(function)
-    return function
+        with_table = option(with_table)
+    return with_table
 
 
 def _partition_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -169,8 +214,9 @@ def _partition_option(help_text: str) -> Callable[[Callable[..., Any]], Callable
         "partitions",
         multiple=True,
         callback=_partitions,
-        metavar="COL=VALUE[,COL=VALUE...]",
-        help=help_text,
+        metavar="COL=VALUE[/COL=VALUE...]",
+        help=help_text + " Written as inspect prints it, with ',' for '/', or as a JSON "
+        "object for values holding ',' or '/'.",
     )
 
 
@@ -200,8 +246,8 @@ def cli(ctx: click.Context) -> None:
 
     Start with 'pointline-storage demo' to see every command at work on a sample table.
 
-    Exit status: 0 ok, 1 error, 2 usage error, 3 compact finished but some partitions
-    failed. Errors are one 'error: ...' line on stderr.
+    Exit status: 0 ok, 1 error, 2 usage error or invalid input, 3 compact finished but some
+    partitions failed, 130 interrupted. Errors are one 'error: ...' line on stderr.
     """
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
@@ -248,11 +294,17 @@ def inspect(
     partitions: tuple[PartitionSpec, ...],
     sort_by: tuple[str, ...] | None,
 ) -> None:
-    """Show files, small files, bytes and rows per partition. Writes nothing."""
-    report = _open(backend, root, table_paths, storage_options).inspect_partitions(
-        table_name, partitions or None, sort_by=sort_by
-    )
+    """Show files, small files, bytes and rows per partition. Writes nothing.
+
+    Name the table by its LOCATION (a path, or a URI such as s3://bucket/silver/t with
+    --backend delta-s3), or by --root and --table.
+    """
+    opened = _open(backend, root, table_paths, storage_options)
+    report = opened.inspect_partitions(table_name, partitions or None, sort_by=sort_by)
     _emit(report, as_json, cli_render.render_inspection)
+    _warn_absent(
+        opened, report, [stats.partition for stats in report.partitions if not stats.file_count]
+    )
 
 
 @cli.command()
@@ -263,11 +315,11 @@ def inspect(
 )
 @click.option(
     "--target-file-size",
-    type=click.IntRange(min=1),
+    type=SIZE,
     default=None,
-    metavar="BYTES",
-    help="Files smaller than this are merged towards it. Default: the table's setting, "
-    "else the engine's.",
+    metavar="SIZE",
+    help=f"Files smaller than this are merged towards it ({SIZE_EXAMPLES}). Default: the "
+    "table's delta.targetFileSize, else the engine's.",
 )
 @click.option(
     "--min-small-files",
@@ -275,7 +327,14 @@ def inspect(
     default=DEFAULT_MIN_SMALL_FILES,
     show_default=True,
     metavar="N",
-    help="Skip a partition with fewer small files than this.",
+    help="Skip a partition with fewer small files than this (small: under the target "
+    "size, and able to merge with another file within it).",
+)
+@click.option(
+    "--all-partitions",
+    is_flag=True,
+    help="Compact every partition with at least --min-small-files small files that can be "
+    "merged, and report only those (not with --partition or --target-file-size).",
 )
 @click.option("--dry-run", is_flag=True, help="Plan and report only; write nothing.")
 @click.option(
@@ -301,10 +360,11 @@ def inspect(
 )
 @click.option(
     "--max-spill-size",
-    type=click.IntRange(min=1),
+    type=SIZE,
     default=None,
-    metavar="BYTES",
-    help="Memory the engine may use before spilling to disk. Default: the engine's.",
+    metavar="SIZE",
+    help="Memory the engine may use before spilling to disk (a size, as above). "
+    "Default: the engine's.",
 )
 @click.option(
     "--compression",
@@ -330,6 +390,7 @@ def compact(
     partitions: tuple[PartitionSpec, ...],
     target_file_size: int | None,
     min_small_files: int,
+    all_partitions: bool,
     dry_run: bool,
     stop_on_error: bool,
     partitions_per_commit: int,
@@ -341,21 +402,40 @@ def compact(
     """Rewrite the small files of the named partitions into fewer, larger files.
 
     Rows never change and only the named partitions are touched; up to
-    --partitions-per-commit partitions are compacted in one commit.
+    --partitions-per-commit partitions are compacted in one commit. Name the table by its
+    LOCATION, or by --root and --table. A named partition the table does not hold is
+    reported no_files, and stderr names the closest ones it does.
 
     \b
     Exit status:
       0  every partition was compacted or skipped
       1  an error; with --stop-on-error, after printing the partial report
          (partitions compacted before the failure stay committed)
-      2  a usage error
+      2  a usage error or invalid input (nothing was written)
       3  some partitions failed; the others were compacted (see the report)
     """
-    if not partitions:
+    if all_partitions:
+        check_all_partitions(ctx, partitions=partitions, target_file_size=target_file_size)
+    elif not partitions:
         raise click.UsageError(
-            "name at least one partition with --partition col=value[,col=value...]", ctx=ctx
+            "name at least one partition with --partition col=value[/col=value...] "
+            "(--partition '' for an unpartitioned table), or pass --all-partitions",
+            ctx=ctx,
         )
     opened = _open(backend, root, table_paths, storage_options)
+    if all_partitions:
+        started = time.perf_counter()
+        inspection = opened.inspect_partitions(table_name)
+        partitions = inspection.needing_compaction(min_small_files=min_small_files)
+        if not partitions:
+            report = nothing_needs_compaction(inspection, min_small_files, dry_run, started=started)
+            _emit(report, as_json, cli_render.render_compaction)
+            click.echo(
+                f"no partition of {table_name!r} has {min_small_files} or more small files "
+                "that can be merged: nothing to compact",
+                err=True,
+            )
+            return
     try:
         report = compact_with_progress(
             opened,
@@ -375,12 +455,32 @@ def compact(
         _emit(exc.report, as_json, cli_render.render_compaction)
         raise
     _emit(report, as_json, cli_render.render_compaction)
+    _warn_absent(opened, report, _absent(report))
     if report.failed_partitions:
         _error_line(
             f"{report.failed_partitions} of {len(report.partitions)} partitions failed; "
             f"see the report (exit status {EXIT_PARTIAL_FAILURE})"
         )
         ctx.exit(EXIT_PARTIAL_FAILURE)
+
+
+def _absent(report: CompactionReport) -> list[PartitionKey]:
+    return [r.partition for r in report.partitions if r.skipped_reason == SKIP_NO_FILES]
+
+
+def _warn_absent(
+    opened: Backend, report: CompactionReport | TableInspection, absent: Sequence[PartitionKey]
+) -> None:
+    """Say on stderr which named partitions the table does not hold, and what is close.
+
+    The report keeps them (``no_files``); the warning is for a typo that would otherwise
+    compact nothing in silence.
+    """
+    if not absent:
+        return
+    every_partition = opened.inspect_partitions(report.table_name)
+    for line in absent_partition_warnings(absent, every_partition):
+        click.echo(f"{click.style('warning:', fg='yellow')} {line}", err=True)
 
 
 @cli.command()
@@ -410,6 +510,12 @@ def compact(
     is_flag=True,
     help="Also delete files the table's log never referenced, once older than the retention.",
 )
+@click.option(
+    "--all-files",
+    is_flag=True,
+    help=f"List every file; default: the first {cli_render.VACUUM_FILES_SHOWN}, then totals per "
+    "directory (--json always lists every file).",
+)
 def vacuum(
     backend: str,
     root: str,
@@ -421,11 +527,13 @@ def vacuum(
     dry_run: bool,
     no_enforce_retention: bool,
     full: bool,
+    all_files: bool,
 ) -> None:
     """Delete files no table version within the retention needs.
 
     Safe by default: a dry run that only lists files, a week of retention, and the table's
-    minimum retention enforced. Pass --no-dry-run to delete.
+    minimum retention enforced. Pass --no-dry-run to delete. Name the table by its
+    LOCATION, or by --root and --table.
     """
     report = _open(backend, root, table_paths, storage_options).vacuum_table(
         table_name,
@@ -434,30 +542,45 @@ def vacuum(
         enforce_retention_duration=not no_enforce_retention,
         full=full,
     )
-    _emit(report, as_json, cli_render.render_vacuum)
+    shown = None if all_files else cli_render.VACUUM_FILES_SHOWN
+    _emit(report, as_json, functools.partial(cli_render.render_vacuum, max_files=shown))
     if report.dry_run and report.deleted_count and not as_json:
         click.echo("dry run: nothing deleted; pass --no-dry-run to delete these files")
 
 
 @cli.command()
 @click.option(
+    "--root",
     "--dir",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
+    "root",
     default=None,
-    help="Directory for the sample table. Default: a new temporary directory.",
+    help="Where to write the sample table: a new or empty directory (or the backend's "
+    "URI). Default: a new temporary directory.",
 )
-def demo(directory: Path | None) -> None:
-    """Build a sample table of many tiny files, then inspect, compact and vacuum it."""
-    if directory is None:
-        directory = Path(tempfile.mkdtemp(prefix="pointline-demo-"))
-    table_dir = directory / DEMO_TABLE
-    if table_dir.exists() and (not table_dir.is_dir() or any(table_dir.iterdir())):
-        raise click.ClickException(
-            f"{table_dir} already exists; pass another --dir or remove it first"
-        )
-    directory.mkdir(parents=True, exist_ok=True)
-    run_demo(str(directory.resolve()))
+@click.option(
+    "--backend",
+    default=DEMO_BACKEND,
+    show_default=True,
+    help="Installed backend to run the demo on (it must write sample tables).",
+)
+def demo(root: str | None, backend: str) -> None:
+    """Build a sample table of many tiny files, then inspect, compact and vacuum it.
+
+    The last line printed loads the table's backend in Python.
+    """
+    find_entry_point(backend)  # an unknown backend fails before any folder is made
+    if root is None:
+        root = tempfile.mkdtemp(prefix="pointline-demo-")
+    if "://" not in root:  # a local directory: refuse a used one before writing anything
+        directory = Path(root).resolve()
+        table_dir = directory / DEMO_TABLE
+        if table_dir.exists() and (not table_dir.is_dir() or any(table_dir.iterdir())):
+            raise click.ClickException(
+                f"{table_dir} already exists; pass another --root or remove it first"
+            )
+        directory.mkdir(parents=True, exist_ok=True)
+        root = str(directory)
+    run_demo(root, backend=backend)
 
 
 # --- entry point --------------------------------------------------------------------------
@@ -486,7 +609,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.ClickException as exc:
         _fail(exc.format_message(), exc.exit_code)
     except PointlineStorageError as exc:
-        _fail(str(exc) or type(exc).__name__, EXIT_ERROR)
+        _fail(in_cli_words(str(exc) or type(exc).__name__), exit_status(exc))
     except Exception as exc:  # an engine or environment failure nobody anticipated
         if os.environ.get(DEBUG_VARIABLE):
             redact_exception(exc, _given_secrets | secret_values(os.environ))

@@ -24,6 +24,8 @@ from pointline_storage.models import (
 from pointline_storage.partitions import format_partition
 
 ARROW = " -> "
+#: Files ``vacuum`` lists before it shows totals per directory instead (--all-files: all).
+VACUUM_FILES_SHOWN = 10
 
 _Formatter = Callable[[int | None], str]
 
@@ -84,8 +86,8 @@ def render_inspection(report: TableInspection) -> str:
         f"table {report.table_name!r}{_version(report.version)}: "
         f"{_plural(len(stats), 'partition')}, "
         f"{_plural(sum(s.file_count for s in stats), 'file')} "
-        f"({format_count(sum(s.small_file_count for s in stats))} smaller than "
-        f"{format_bytes(report.target_file_size_bytes)}), "
+        f"({format_count(sum(s.small_file_count for s in stats))} small: under the "
+        f"{format_bytes(report.target_file_size_bytes)} target and able to merge), "
         f"{format_bytes(sum(s.total_bytes for s in stats))}, "
         f"{format_count(total_rows)} rows"
     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shlex
-from typing import TYPE_CHECKING
 
 import click
 
@@ -12,9 +12,6 @@ from pointline_storage import cli_render
 from pointline_storage.backend import DEFAULT_MIN_SMALL_FILES, DEFAULT_RETENTION_HOURS, load_backend
 from pointline_storage.progress import compact_with_progress
 from pointline_storage.sample import order_events
-
-if TYPE_CHECKING:
-    pass
 
 PROG_NAME = "pointline-storage"
 DEMO_BACKEND = "delta-local"
@@ -26,13 +23,20 @@ _DEMO_FILES_PER_PARTITION = 24
 _DEMO_ROWS_PER_FILE = 50
 
 
-def run_demo(root: str) -> None:
+def run_demo(root: str, *, backend: str = DEMO_BACKEND) -> None:
     """Build the sample table under ``root``, then inspect, compact and vacuum it, printing
-    each report and the equivalent command line."""
-    backend = load_backend(DEMO_BACKEND, root=root)
+    each report and the equivalent command line.
+
+    Args:
+        root: Where the sample table is written (it must not exist yet).
+        backend: The installed backend to use; it must implement ``write_sample_table``.
+    """
+    backend_name = backend
+    backend_flags = [] if backend_name == DEMO_BACKEND else ["--backend", backend_name]
+    opened = load_backend(backend_name, root=root)
 
     def command(name: str, *flags: str) -> None:
-        line = [PROG_NAME, name, "--root", root, "--table", DEMO_TABLE, *flags]
+        line = [PROG_NAME, name, *backend_flags, "--root", root, "--table", DEMO_TABLE, *flags]
         click.secho(f"$ {shlex.join(line)}", dim=True)
 
     _heading("1. A table of many tiny files")
@@ -41,7 +45,7 @@ def run_demo(root: str) -> None:
         days=_DEMO_DAYS,
         rows_per_partition=_DEMO_FILES_PER_PARTITION * _DEMO_ROWS_PER_FILE,
     )
-    backend.write_sample_table(
+    opened.write_sample_table(
         DEMO_TABLE,
         rows=rows,
         partition_by=["exchange", "trading_date"],
@@ -57,7 +61,7 @@ def run_demo(root: str) -> None:
 
     _heading("2. Inspect")
     command("inspect")
-    click.echo(cli_render.render_inspection(backend.inspect_partitions(DEMO_TABLE)))
+    click.echo(cli_render.render_inspection(opened.inspect_partitions(DEMO_TABLE)))
 
     chosen = [
         {"exchange": exchange, "trading_date": day.isoformat()}
@@ -69,7 +73,8 @@ def run_demo(root: str) -> None:
         *(
             option
             for spec in chosen
-            for option in ("--partition", ",".join(f"{k}={v}" for k, v in spec.items()))
+            # As inspect prints it: the command line takes what it shows.
+            for option in ("--partition", "/".join(f"{k}={v}" for k, v in spec.items()))
         ),
         "--min-small-files",
         str(min_small_files),
@@ -78,18 +83,18 @@ def run_demo(root: str) -> None:
     _heading("3. Compact three partitions: dry run first")
     command("compact", *flags, "--dry-run")
     report = compact_with_progress(
-        backend, DEMO_TABLE, chosen, min_small_files=min_small_files, dry_run=True
+        opened, DEMO_TABLE, chosen, min_small_files=min_small_files, dry_run=True
     )
     click.echo(cli_render.render_compaction(report))
 
     _heading("4. Compact three partitions")
     command("compact", *flags)
-    report = compact_with_progress(backend, DEMO_TABLE, chosen, min_small_files=min_small_files)
+    report = compact_with_progress(opened, DEMO_TABLE, chosen, min_small_files=min_small_files)
     click.echo(cli_render.render_compaction(report))
 
     _heading("5. Inspect again: the fourth partition was not touched")
     command("inspect")
-    click.echo(cli_render.render_inspection(backend.inspect_partitions(DEMO_TABLE)))
+    click.echo(cli_render.render_inspection(opened.inspect_partitions(DEMO_TABLE)))
 
     _heading("6. Vacuum (dry run)")
     click.echo(
@@ -99,10 +104,10 @@ def run_demo(root: str) -> None:
     )
     vacuum_flags = ["--retention-hours", "0", "--no-enforce-retention"]
     command("vacuum", *vacuum_flags)
-    vacuum_report = backend.vacuum_table(
+    vacuum_report = opened.vacuum_table(
         DEMO_TABLE, retention_hours=0, dry_run=True, enforce_retention_duration=False
     )
-    click.echo(cli_render.render_vacuum(vacuum_report, max_files=8))
+    click.echo(cli_render.render_vacuum(vacuum_report, max_files=cli_render.VACUUM_FILES_SHOWN))
 
     _heading("Done")
     click.echo(
@@ -110,6 +115,9 @@ def run_demo(root: str) -> None:
         "to delete the files listed above, run:"
     )
     command("vacuum", *vacuum_flags, "--no-dry-run")
+    click.echo("to work on it from Python (see the README's Python API):")
+    # JSON strings are Python literals too, in the double quotes the README uses.
+    click.echo(f"backend = load_backend({json.dumps(backend_name)}, root={json.dumps(root)})")
 
 
 def _heading(title: str) -> None:

@@ -15,8 +15,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from pointline_storage.errors import CompactionFailedError
-from pointline_storage.partitions import PartitionKey, format_partition
+from pointline_storage.errors import CompactionFailedError, InvalidOptionError
+from pointline_storage.partitions import NULL_VALUE, PartitionKey, format_partition
 from pointline_storage.redaction import error_text
 
 if TYPE_CHECKING:
@@ -85,7 +85,8 @@ class PartitionCompactionResult(_Serialisable):
         skipped_reason: Why the partition was skipped (one of the ``SKIP_*`` constants).
         error: ``"ExceptionType: message"`` when the partition failed.
         status: What happened, see :data:`PartitionStatus`.
-        small_file_count: Files smaller than the target size before the call.
+        small_file_count: Small files before the call: smaller than the target size and
+            able to merge with another file within it (see ``count_small_files``).
         bytes_before: Total size of the partition's files before the call.
         bytes_after: Total size after the call, measured like ``after_file_count``.
         rows_before: Rows before the call (``None`` if the table lacks row statistics).
@@ -194,6 +195,8 @@ class CompactionReport(_Serialisable):
         version_after: Table version after the call, other writers' commits included
             (``None`` if unversioned).
         duration_seconds: Wall-clock time of the whole call.
+        partition_kinds: The :data:`~pointline_storage.ValueKind` of each partition
+            column, in order, as the table defines it; empty if the backend does not say.
         sort_by: The columns the compacted partitions were laid out by (``None``: not
             sorted).
 
@@ -215,6 +218,7 @@ class CompactionReport(_Serialisable):
     version_before: int | None = None
     version_after: int | None = None
     duration_seconds: float = 0.0
+    partition_kinds: tuple[str, ...] = ()
     sort_by: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
@@ -260,6 +264,7 @@ class CompactionReport(_Serialisable):
         engine_skipped: Collection[PartitionKey] = (),
         version_before: int | None = None,
         version_after: int | None = None,
+        partition_kinds: tuple[str, ...] = (),
         sort_by: tuple[str, ...] | None = None,
     ) -> CompactionReport:
         """The report of a call, its counters derived from ``results`` (in any order).
@@ -290,6 +295,7 @@ class CompactionReport(_Serialisable):
             version_before=version_before,
             version_after=version_after,
             duration_seconds=time.perf_counter() - started,
+            partition_kinds=partition_kinds,
             sort_by=sort_by,
         )
 
@@ -312,8 +318,9 @@ class CompactionReport(_Serialisable):
     def to_arrow(self) -> pa.Table:
         """Return the per-partition results as a pyarrow table, one row per partition.
 
-        Partition columns come first (typed: dates, integers, booleans, else strings),
-        then every field of :class:`PartitionCompactionResult`. For pandas or polars:
+        Partition columns come first, typed by ``partition_kinds`` (see
+        :mod:`pointline_storage.arrow_tables`), then every field of
+        :class:`PartitionCompactionResult`. For pandas or polars:
         ``report.to_arrow().to_pandas()``, ``polars.from_arrow(report.to_arrow())``.
         """
         from pointline_storage.arrow_tables import compaction_table
@@ -399,7 +406,8 @@ class PartitionStats(_Serialisable):
     Attributes:
         partition: The partition, canonically rendered.
         file_count: Data files in the partition.
-        small_file_count: Files smaller than the target size.
+        small_file_count: Small files: smaller than the target size and able to merge
+            with another file within it (see ``count_small_files``).
         total_bytes: Total size of the files.
         total_rows: Total rows (``None`` if the table lacks row statistics).
         unsorted_files: When inspected with ``sort_by``: how many files stand out of the
@@ -453,11 +461,13 @@ class TableInspection(_Serialisable):
     Attributes:
         table_name: The table as the caller named it.
         partition_keys: The table's partition columns, in order.
-        target_file_size_bytes: The size below which a file counts as small.
+        target_file_size_bytes: The target size small files are counted against.
         version: Table version inspected (``None`` if unversioned).
         partitions: Statistics per partition, sorted by partition. With no partitions
             named, every partition of the table; otherwise each named one (a named
             partition with no files appears with zero counts).
+        partition_kinds: The :data:`~pointline_storage.ValueKind` of each partition
+            column, in order, as the table defines it; empty if the backend does not say.
         sort_by: The sort keys the layout was checked against (``None``: not checked).
     """
 
@@ -466,6 +476,7 @@ class TableInspection(_Serialisable):
     target_file_size_bytes: int
     version: int | None
     partitions: tuple[PartitionStats, ...]
+    partition_kinds: tuple[str, ...] = ()
     sort_by: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
@@ -478,15 +489,44 @@ class TableInspection(_Serialisable):
     def to_arrow(self) -> pa.Table:
         """Return the statistics as a pyarrow table, one row per partition.
 
-        Partition columns come first (typed: dates, integers, booleans, else strings),
-        then ``file_count``, ``small_file_count``, ``total_bytes``, ``total_rows`` and
-        ``unsorted_files``. For
-        pandas or polars: ``inspection.to_arrow().to_pandas()``,
-        ``polars.from_arrow(inspection.to_arrow())``.
+        Partition columns come first, typed by ``partition_kinds`` (see
+        :mod:`pointline_storage.arrow_tables`), then ``file_count``, ``small_file_count``,
+        ``total_bytes``, ``total_rows`` and ``unsorted_files``. For pandas or polars:
+        ``inspection.to_arrow().to_pandas()``, ``polars.from_arrow(inspection.to_arrow())``.
         """
         from pointline_storage.arrow_tables import inspection_table
 
         return inspection_table(self)
+
+    def needing_compaction(self, *, min_small_files: int = 8) -> tuple[dict[str, str | None], ...]:
+        """The partitions a compaction with ``min_small_files`` would compact, sorted.
+
+        Those with at least ``min_small_files`` small files, and at least two: a small file
+        is one that fits together with another within the target (``count_small_files``),
+        so two of them is what a compaction needs to rewrite anything. Each is a mapping
+        ``compact_partitions`` takes (``None`` for a null value)::
+
+            inspection = backend.inspect_partitions("orders")
+            backend.compact_partitions("orders", partitions=inspection.needing_compaction())
+
+        The default is ``compact_partitions``'s. The selection uses this inspection's
+        target size: compact with the same (the table's) target.
+
+        Raises:
+            InvalidOptionError: ``min_small_files`` is not an integer >= 0.
+        """
+        if isinstance(min_small_files, bool) or not isinstance(min_small_files, int):
+            raise InvalidOptionError(f"min_small_files must be an integer, got {min_small_files!r}")
+        if min_small_files < 0:
+            raise InvalidOptionError(f"min_small_files must be >= 0, got {min_small_files}")
+        return tuple(
+            {column: None if value == NULL_VALUE else value for column, value in stats.partition}
+            for stats in self.partitions
+            if stats.skip_reason(
+                min_small_files=min_small_files, can_merge=stats.small_file_count >= 2
+            )
+            is None
+        )
 
 
 @dataclass(frozen=True)

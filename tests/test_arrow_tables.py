@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from pointline_storage import (
     CompactionReport,
@@ -142,3 +145,78 @@ def test_a_compaction_report_converts_one_row_per_result() -> None:
         expected.append(row)
     assert table.to_pylist() == expected
     assert table.schema.names[0] == "day"
+
+
+def test_partition_kinds_type_the_columns_as_the_table_does() -> None:
+    keys = ("code", "hour", "wall", "price", "day")
+    first = (
+        ("code", "7"),
+        ("hour", "2024-01-02 13:00:00+00:00"),
+        ("wall", "2024-01-02 13:00:00.500000"),
+        ("price", "1.50"),
+        ("day", "2024-01-02"),
+    )
+    second = (
+        ("code", "null"),
+        ("hour", "null"),
+        ("wall", "null"),
+        ("price", "null"),
+        ("day", "null"),
+    )
+    report = dataclasses.replace(
+        inspection(keys, PartitionStats(first, 1, 1, 10, 1), PartitionStats(second, 1, 1, 10, 1)),
+        partition_kinds=("string", "timestamp", "timestamp_ntz", "decimal(10,2)", "date"),
+    )
+    table = report.to_arrow()
+    assert [field.type for field in table.schema][:5] == [
+        pa.string(),  # a string column of digits stays a string column
+        pa.timestamp("us", tz="UTC"),
+        pa.timestamp("us"),
+        pa.decimal128(10, 2),
+        pa.date32(),
+    ]
+    assert table.slice(0, 1).to_pylist()[0] | {"file_count": None} == {
+        "code": "7",
+        "hour": dt.datetime(2024, 1, 2, 13, tzinfo=dt.timezone.utc),
+        "wall": dt.datetime(2024, 1, 2, 13, 0, 0, 500000),
+        "price": decimal.Decimal("1.50"),
+        "day": dt.date(2024, 1, 2),
+        "file_count": None,
+        "small_file_count": 1,
+        "total_bytes": 10,
+        "total_rows": 1,
+        "unsorted_files": None,
+    }
+    assert table.slice(1).to_pylist()[0]["code"] == "null"
+    assert [table[column][1].as_py() for column in keys[1:]] == [None] * 4
+    with pytest.raises(ValueError, match="do not match"):
+        dataclasses.replace(report, partition_kinds=("string",)).to_arrow()
+
+
+def test_without_kinds_timestamps_are_inferred_from_canonical_values() -> None:
+    row = (("hour", "2024-01-02 13:00:00+00:00"), ("wall", "2024-01-02 13:00:00"))
+    table = inspection(("hour", "wall"), PartitionStats(row, 1, 1, 10, 1)).to_arrow()
+    assert [field.type for field in table.schema][:2] == [
+        pa.timestamp("us", tz="UTC"),
+        pa.timestamp("us"),
+    ]
+
+
+def test_delta_reports_carry_the_tables_column_types(tmp_path: Path) -> None:
+    rows = pa.table(
+        {
+            "hour": pa.array([dt.datetime(2024, 1, 2, 13)] * 2, pa.timestamp("us", tz="UTC")),
+            "code": pa.array(["1", "2"]),
+            "x": pa.array([1, 2]),
+        }
+    )
+    backend = load_backend("delta-local", root=str(tmp_path))
+    backend.write_sample_table("t", rows=rows, partition_by=("hour", "code"), rows_per_file=1)
+    inspected = backend.inspect_partitions("t")
+    assert inspected.partition_kinds == ("timestamp", "string")
+    report = backend.compact_partitions(
+        "t", partitions=inspected.to_arrow().select(["hour", "code"]).to_pylist()
+    )
+    assert report.partition_kinds == ("timestamp", "string")
+    assert report.to_arrow().schema.field("code").type == pa.string()
+    assert [result.status for result in report.partitions] == ["skipped", "skipped"]

@@ -279,7 +279,7 @@ def test_compact_engine_options_one_commit_per_partition_and_gzip(root):
 def test_compact_bad_compression_is_one_line_before_writing(root):
     version_before = delta(root).version()
     result = run("compact", *table_args(root, "--partition", SSE_0102), "--compression", "zip")
-    message = assert_one_error_line(result, 1)
+    message = assert_one_error_line(result, 2)
     assert "compression must be one of" in message
     assert delta(root).version() == version_before
 
@@ -321,7 +321,7 @@ def test_compact_requires_a_partition(root):
 
 def test_compact_bad_partition_key_is_one_line(root):
     result = run("compact", *table_args(root, "--partition", "exchange=sse,date=2024-01-02"))
-    line = assert_one_error_line(result, 1)
+    line = assert_one_error_line(result, 2)
     assert "missing ['trading_date']" in line
     assert "unknown ['date']" in line
 
@@ -498,7 +498,7 @@ def test_vacuum_retention_below_the_minimum_is_refused(root):
     compact_in_process(root)
     on_disk = parquet_files(root, "exchange=sse/trading_date=2024-01-02")
     result = run("vacuum", *table_args(root, "--no-dry-run", "--retention-hours", "0"))
-    line = assert_one_error_line(result, 1)
+    line = assert_one_error_line(result, 2)
     assert "retention" in line
     assert parquet_files(root, "exchange=sse/trading_date=2024-01-02") == on_disk
 

@@ -1,58 +1,83 @@
-"""CONTRIBUTING.md's tutorial shows the hive-parquet example exactly as it is.
+"""CONTRIBUTING.md's tutorial, followed from the page alone.
 
-The example itself is installed and run against the conformance suite by
-``test_hive_parquet_example.py``; together they keep the tutorial true.
+Only what the page shows is used: each ``<!-- file: PATH -->`` block is written into an
+empty folder, and the ``<!-- commands -->`` block is run there as one shell script, with
+``CORE`` set to this checkout as the page asks. Two environment settings make it fast and
+keep it off the network, without changing a command: ``UV_OFFLINE=1`` (uv installs from
+the wheels ``uv sync`` already cached) and no ``VIRTUAL_ENV`` (so ``uv pip`` installs into
+the folder's own ``.venv``, never into this test's environment).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
+
+from conformance_names import suite_test_names
 
 REPO = Path(__file__).parent.parent
 GUIDE = (REPO / "CONTRIBUTING.md").read_text()
-EXAMPLE = REPO / "examples" / "hive-parquet"
-BLOCK = re.compile(
-    r"<!-- (?P<kind>file|excerpt): (?P<path>\S+) -->\n```\w*\n(?P<body>.*?)```", re.S
-)
+FILES = re.compile(r"<!-- file: (?P<path>\S+) -->\n```\w*\n(?P<body>.*?)```", re.S)
+COMMANDS = re.compile(r"<!-- commands -->\n```bash\n(?P<script>.*?)```", re.S)
+SHOWN_OUTPUT = re.compile(r"The run ends with:\n\n```text\n(?P<output>.*?)```", re.S)
 
 
-def test_files_shown_whole_are_the_examples_files() -> None:
-    shown = [match for match in BLOCK.finditer(GUIDE) if match["kind"] == "file"]
-    assert [match["path"] for match in shown] == [
-        "examples/hive-parquet/pyproject.toml",
-        "examples/hive-parquet/pointline_storage_hive_parquet/backend.py",
-        "examples/hive-parquet/pointline_storage_hive_parquet/testing.py",
-        "examples/hive-parquet/tests/test_conformance.py",
-        "examples/hive-parquet/tests/conftest.py",
-        "examples/hive-parquet/tests/test_conformance_s3.py",
+def follow_the_page(folder: Path) -> subprocess.CompletedProcess[str]:
+    for block in FILES.finditer(GUIDE):
+        path = folder / block["path"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(block["body"])
+    (script,) = (block["script"] for block in COMMANDS.finditer(GUIDE))
+    uv = os.environ.get("UV") or shutil.which("uv")
+    assert uv, "the page installs with uv"
+    env = {key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV"}}
+    env.update(CORE=str(REPO), UV_OFFLINE="1", PATH=f"{Path(uv).parent}{os.pathsep}{env['PATH']}")
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_the_tutorial_backend_passes_the_whole_suite_from_the_page_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "pointline-storage-minimal"
+    folder.mkdir()
+    run = follow_the_page(folder)
+    assert run.returncode == 0, run.stdout + run.stderr
+    shown = sorted(block["path"] for block in FILES.finditer(GUIDE))
+    assert shown == ["pointline_storage_minimal.py", "pyproject.toml", "tests/test_conformance.py"]
+    lines = run.stdout.splitlines()
+    # The whole suite ran and passed, and the page shows what its commands print.
+    suite = len(suite_test_names(tmp_path))
+    assert re.fullmatch(rf"{suite} passed in [\d.]+s", lines[-3]), run.stdout
+    assert [line.split() for line in lines[-2:]] == [
+        ["NAME", "DISTRIBUTION", "VERSION", "STATUS"],
+        ["minimal", "pointline-storage-minimal", "0.1.0", "ok"],
     ]
-    for match in shown:
-        assert match["body"] == (REPO / match["path"]).read_text(), match["path"]
+    (shown_output,) = (block["output"] for block in SHOWN_OUTPUT.finditer(GUIDE))
+    assert _untimed(shown_output) == _untimed("\n".join(lines[-4:]) + "\n")
 
 
-def test_excerpts_are_verbatim_parts_of_the_examples_files() -> None:
-    excerpts = [match for match in BLOCK.finditer(GUIDE) if match["kind"] == "excerpt"]
-    assert {Path(match["path"]).name for match in excerpts} == {
-        "layout.py",
-        "compaction.py",
-        "vacuum.py",
-    }
-    for match in excerpts:
-        assert match["body"] in (REPO / match["path"]).read_text(), match["path"]
+def _untimed(text: str) -> str:
+    return re.sub(r"in [\d.]+s", "in ...s", text)
 
 
-def test_the_file_tree_lists_every_file_of_the_example() -> None:
-    tree = GUIDE.split("By the end it holds:\n\n```text\n", 1)[1].split("```", 1)[0]
-    listed = {line.split()[0] for line in tree.splitlines()}
-    on_disk = {
-        path.relative_to(EXAMPLE).as_posix()
-        for path in EXAMPLE.rglob("*")
-        if path.is_file()
-        and not any(
-            part.startswith(".") or part == "__pycache__"
-            for part in path.relative_to(EXAMPLE).parts
-        )
-        and path.name != "py.typed"
-    }
-    assert listed == on_disk
+def test_the_tutorial_says_how_long_the_backend_is() -> None:
+    (backend,) = (b["body"] for b in FILES.finditer(GUIDE) if b["path"].endswith("minimal.py"))
+    claimed = re.search(r"The backend is (\d+) lines", GUIDE)
+    assert claimed
+    assert int(claimed[1]) == len(backend.splitlines())
+
+
+def test_the_tutorial_links_files_that_exist() -> None:
+    links = re.findall(r"\]\(((?:examples|pointline_storage)/[^)#]+)\)", GUIDE)
+    assert links
+    for link in links:
+        assert (REPO / link).exists(), link

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import json
 import pickle
 
 import pytest
 
 from pointline_storage import (
+    Backend,
     BackendInfo,
     CompactionFailedError,
     CompactionReport,
+    InvalidOptionError,
     PartitionCompactionResult,
     PartitionStats,
     TableInspection,
@@ -238,3 +241,37 @@ def test_compaction_failed_error_keeps_its_report_through_pickle_and_copy() -> N
         assert type(clone) is CompactionFailedError
         assert str(clone) == "partition exchange=sse failed"
         assert clone.report == report
+
+
+def test_needing_compaction_lists_what_the_planner_would_compact() -> None:
+    def stats(day: str, small: int) -> PartitionStats:
+        return PartitionStats((("exchange", "sse"), ("day", day)), small + 1, small, 1, 1)
+
+    inspection = dataclasses.replace(
+        _inspection(),
+        partition_keys=("exchange", "day"),
+        partitions=(
+            stats("2024-01-01", 8),
+            stats("2024-01-02", 0),  # files below the target, but no two fit together
+            stats("2024-01-03", 7),
+            stats("null", 8),
+        ),
+    )
+    assert inspection.needing_compaction() == (
+        {"exchange": "sse", "day": "2024-01-01"},
+        {"exchange": "sse", "day": None},
+    )
+    assert len(inspection.needing_compaction(min_small_files=7)) == 3
+    assert len(inspection.needing_compaction(min_small_files=0)) == 3
+    assert inspection.needing_compaction(min_small_files=10) == ()
+    # The default is compact_partitions's.
+    assert (
+        inspect.signature(TableInspection.needing_compaction).parameters["min_small_files"].default
+        == inspect.signature(Backend.compact_partitions).parameters["min_small_files"].default
+    )
+
+
+@pytest.mark.parametrize("bad", [-1, "8", True, 2.0])
+def test_needing_compaction_refuses_a_bad_threshold(bad: object) -> None:
+    with pytest.raises(InvalidOptionError, match="min_small_files"):
+        _inspection().needing_compaction(min_small_files=bad)  # type: ignore[arg-type]

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from collections.abc import Callable, Mapping
 
 import pytest
 
 from pointline_storage import InvalidPartitionError, canonical_value, normalize_partitions
-from pointline_storage.partitions import ValueKind, render_stored_value
+from pointline_storage.partitions import ValueKind, infer_kind, render_stored_value
 
 
 def _render(kinds: Mapping[str, ValueKind]) -> Callable[[str, object], str]:
     return lambda column, value: canonical_value(value, kinds[column])
 
 
+PLUS_ONE = dt.timezone(dt.timedelta(hours=1))
 KINDS: dict[str, ValueKind] = {"exchange": "string", "trading_date": "date", "bucket": "integer"}
 COLUMNS = ("exchange", "trading_date", "bucket")
 
@@ -52,6 +54,34 @@ def _normalize(partitions: object, columns: tuple[str, ...] = COLUMNS) -> object
         (None, "integer", "null"),
         (None, "boolean", "null"),
         (None, "string", "null"),
+        # timestamp: an instant, rendered in UTC; a value without offset is UTC already
+        (dt.datetime(2024, 1, 2, 13), "timestamp", "2024-01-02 13:00:00+00:00"),
+        (dt.datetime(2024, 1, 2, 14, tzinfo=PLUS_ONE), "timestamp", "2024-01-02 13:00:00+00:00"),
+        ("2024-01-02 13:00:00+00:00", "timestamp", "2024-01-02 13:00:00+00:00"),
+        ("2024-01-02T13:00Z", "timestamp", "2024-01-02 13:00:00+00:00"),
+        ("2024-01-02 08:00:00-05:00", "timestamp", "2024-01-02 13:00:00+00:00"),
+        ("2024-01-02 13:00:00.000000Z", "timestamp", "2024-01-02 13:00:00+00:00"),
+        ("2024-01-02 13:00:00.5", "timestamp", "2024-01-02 13:00:00.500000+00:00"),
+        ("2024-01-02 13:00:00", "timestamp", "2024-01-02 13:00:00+00:00"),
+        (None, "timestamp", "null"),
+        # timestamp_ntz: a wall-clock time, rendered as given
+        (dt.datetime(2024, 1, 2, 13, 0, 0, 123456), "timestamp_ntz", "2024-01-02 13:00:00.123456"),
+        ("2024-01-02T13:00", "timestamp_ntz", "2024-01-02 13:00:00"),
+        ("2024-01-02 13:00:00", "timestamp_ntz", "2024-01-02 13:00:00"),
+        # decimal(P,S): exactly S places
+        ("1.5", "decimal(10,2)", "1.50"),
+        (decimal.Decimal("2"), "decimal(10,2)", "2.00"),
+        (3, "decimal(10,2)", "3.00"),
+        ("-0.05", "decimal(10,2)", "-0.05"),
+        (decimal.Decimal("-0.00"), "decimal(10,2)", "0.00"),
+        (".5", "decimal(3,1)", "0.5"),
+        ("0.0000001", "decimal(38,7)", "0.0000001"),
+        (
+            "12345678901234567890123456789012345678",
+            "decimal(38,0)",
+            "12345678901234567890123456789012345678",
+        ),
+        (None, "decimal(10,2)", "null"),
     ],
 )
 def test_canonical_value(value: object, kind: ValueKind, expected: str) -> None:
@@ -78,6 +108,23 @@ def test_canonical_value(value: object, kind: ValueKind, expected: str) -> None:
         (True, "string", "bool"),
         (dt.datetime(2024, 1, 2, 3, 4), "string", "datetime"),
         ("x", "float", "kind"),
+        ("2024-01-02", "timestamp", "timestamp such as"),
+        (dt.date(2024, 1, 2), "timestamp", "got date"),
+        ("2024-02-30 13:00", "timestamp", "'2024-02-30 13:00'"),
+        ("2024-01-02 13:00:00.1234567", "timestamp", "timestamp such as"),
+        ("2024-01-02 13:00:00+25:00", "timestamp", "timestamp such as"),
+        (1704200400, "timestamp", "got int"),
+        ("2024-01-02 13:00:00+00:00", "timestamp_ntz", "without time zone"),
+        (dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc), "timestamp_ntz", "without time zone"),
+        (dt.datetime(2024, 1, 2), "date", "datetime"),
+        ("1.505", "decimal(10,2)", "more than 2 decimal places"),
+        (1.5, "decimal(10,2)", "floats are inexact"),
+        ("123456789.00", "decimal(10,2)", r"does not fit decimal\(10,2\)"),
+        ("1e2", "decimal(10,2)", "decimal number"),
+        ("NaN", "decimal(10,2)", "decimal number"),
+        (decimal.Decimal("Infinity"), "decimal(10,2)", "finite"),
+        (True, "decimal(10,2)", "bool"),
+        ("x", "decimal", "kind"),
     ],
 )
 def test_canonical_value_rejects(value: object, kind: ValueKind, message: str) -> None:
@@ -91,6 +138,9 @@ def test_canonical_value_rejects(value: object, kind: ValueKind, message: str) -
         (None, "null"),
         (True, "true"),
         (dt.datetime(2024, 1, 2, 3, 4, 5), "2024-01-02 03:04:05"),
+        (dt.datetime(2024, 1, 2, 4, 4, 5, tzinfo=PLUS_ONE), "2024-01-02 03:04:05+00:00"),
+        (decimal.Decimal("1.50"), "1.50"),
+        (decimal.Decimal("1E-7"), "0.0000001"),
         (dt.date(2024, 1, 2), "2024-01-02"),
         (7, "7"),
         (1.5, "1.5"),
@@ -99,6 +149,19 @@ def test_canonical_value_rejects(value: object, kind: ValueKind, message: str) -
 )
 def test_render_stored_value(value: object, expected: str) -> None:
     assert render_stored_value(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("stored", "kind"),
+    [
+        (dt.datetime(2024, 1, 2, 13, tzinfo=dt.timezone.utc), "timestamp"),
+        (dt.datetime(2024, 1, 2, 13, 0, 1, 5), "timestamp_ntz"),
+        (decimal.Decimal("0.05"), "decimal(10,2)"),
+    ],
+)
+def test_what_is_shown_names_the_same_partition(stored: object, kind: ValueKind) -> None:
+    shown = render_stored_value(stored)
+    assert canonical_value(shown, kind) == shown == canonical_value(stored, kind)
 
 
 def test_canonical_value_date_error_hides_the_parser_traceback() -> None:
@@ -250,3 +313,21 @@ def test_only_the_iso_calendar_date_form_is_a_date(text: str) -> None:
 def test_integers_are_plain_decimal(text: str) -> None:
     with pytest.raises(ValueError, match="expected an integer"):
         canonical_value(text, "integer")
+
+
+@pytest.mark.parametrize(
+    ("values", "kinds", "expected"),
+    [
+        (["2024-01-02", None, "null"], ("date", "integer"), "date"),
+        (["7", "-3"], ("date", "integer"), "integer"),
+        (["7", "01"], ("date", "integer"), "string"),  # 01 is no canonical integer
+        (["2024-01-02", "7"], ("date", "integer"), "string"),
+        ([None, "null"], ("date", "integer"), "string"),  # nothing to tell from
+        ([], ("date", "integer"), "string"),
+        (["true"], ("date", "integer"), "string"),
+        (["true"], ("integer", "boolean"), "boolean"),
+        (["2024-01-02 13:00:00+00:00"], ("timestamp_ntz", "timestamp"), "timestamp"),
+    ],
+)
+def test_infer_kind(values: list[str | None], kinds: tuple[str, ...], expected: str) -> None:
+    assert infer_kind(values, kinds) == expected

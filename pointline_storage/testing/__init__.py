@@ -27,20 +27,27 @@ from pointline_storage.testing.fixtures import (
     sorted_rows,
 )
 from pointline_storage.testing.inspection import AbstractInspectionTests
+from pointline_storage.testing.partition_types import AbstractPartitionTypeTests
 from pointline_storage.testing.sorting import AbstractSortingTests
 from pointline_storage.testing.vacuum import AbstractVacuumTests
 
 
 class AbstractBackendTests(
-    AbstractCompactionTests, AbstractInspectionTests, AbstractSortingTests, AbstractVacuumTests
+    AbstractCompactionTests,
+    AbstractInspectionTests,
+    AbstractPartitionTypeTests,
+    AbstractSortingTests,
+    AbstractVacuumTests,
 ):
-    """Every conformance test: compaction, inspection, sorted compaction and vacuum."""
+    """Every conformance test: compaction, inspection, typed partitions, sorted compaction
+    and vacuum."""
 
 
 __all__ = [
     "AbstractBackendTests",
     "AbstractCompactionTests",
     "AbstractInspectionTests",
+    "AbstractPartitionTypeTests",
     "AbstractSortingTests",
     "AbstractVacuumTests",
     "BackendFixtures",

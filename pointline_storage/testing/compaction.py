@@ -172,17 +172,20 @@ class AbstractCompactionTests:
         table_version: TableVersion,
     ) -> None:
         stats = backend.inspect_partitions(sample_table, [SSE_DAY1]).partitions[0]
-        # Every file is small, but no two fit together within the target.
+        # Every file is below the target, but no two fit together within it: none is
+        # small, so even min_small_files=0 finds nothing to compact.
         target = stats.total_bytes * 3 // (2 * stats.file_count)
         before, version = data_files(sample_table), table_version(sample_table)
         options: dict[str, Any] = {"partitions": [SSE_DAY1], "target_file_size_bytes": target}
-        dry = backend.compact_partitions(sample_table, dry_run=True, min_small_files=2, **options)
-        real = backend.compact_partitions(sample_table, min_small_files=2, **options)
+        dry = backend.compact_partitions(sample_table, dry_run=True, min_small_files=0, **options)
+        real = backend.compact_partitions(sample_table, min_small_files=0, **options)
+        two = backend.compact_partitions(sample_table, min_small_files=2, **options)
         for report in (dry, real):
             assert_report_consistent(report)
             (result,) = report.partitions
-            assert result.small_file_count == SAMPLE_FILES_PER_PARTITION
+            assert result.small_file_count == 0
             assert (result.status, result.skipped_reason) == ("skipped", "nothing_to_compact")
+        assert two.partitions[0].skipped_reason == "below_min_small_files"
         assert data_files(sample_table) == before
         assert table_version(sample_table) == version
 

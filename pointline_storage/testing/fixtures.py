@@ -28,6 +28,8 @@ ReadRows = Callable[[str], pa.Table]
 DataFiles = Callable[[str], Mapping[PartitionKey, frozenset[str]]]
 TableVersion = Callable[[str], "int | None"]
 CorruptPartition = Callable[[str, Mapping[str, object]], None]
+#: ``write(name, rows, partition_by, rows_per_file)``: see :meth:`BackendFixtures.write_table`.
+WriteTable = Callable[[str, pa.Table, tuple[str, ...], int], None]
 
 
 def sample_rows(files_per_partition: int = SAMPLE_FILES_PER_PARTITION) -> pa.Table:
@@ -72,6 +74,13 @@ class BackendFixtures:
     #: delete later (as a log-based format does, for older versions to stay readable).
     #: ``False``: compaction deletes them itself, so vacuum never lists them.
     vacuum_removes_superseded_files = True
+    #: Whether partitions of ``timestamp`` and ``timestamp_ntz`` columns can be named
+    #: (by a ``datetime`` or by the value ``inspect_partitions`` shows). ``False``: naming
+    #: one raises ``InvalidPartitionError``.
+    supports_timestamp_partitions = True
+    #: Whether partitions of ``decimal(P,S)`` columns can be named. ``False``: naming one
+    #: raises ``InvalidPartitionError``.
+    supports_decimal_partitions = True
     #: Whether ``compact_partitions`` takes ``partitions_per_commit`` (a format that
     #: commits at all). ``False``: the facade must refuse a value for it.
     supports_partitions_per_commit = True
@@ -116,35 +125,37 @@ class BackendFixtures:
         raise NotImplementedError("override the 'corrupt_partition' fixture")
 
     @pytest.fixture
-    def sample_table(self, backend: Backend) -> str:
-        """Create the partitioned sample table of many small files; return its name.
+    def write_table(self, backend: Backend) -> WriteTable:
+        """Return a function creating a new table of small files from rows:
+        ``write(name, rows, partition_by, rows_per_file)``, one file per ``rows_per_file``
+        rows of each partition.
 
-        The default uses the backend's optional ``write_sample_table`` hook.
+        The default uses the backend's optional ``write_sample_table`` hook; every table
+        of the suite is made through this fixture.
         """
-        backend.write_sample_table(
-            "orders",
-            rows=sample_rows(),
-            partition_by=SAMPLE_PARTITION_BY,
-            rows_per_file=SAMPLE_ROWS_PER_FILE,
-        )
+
+        def write(name: str, rows: pa.Table, partition_by: tuple[str, ...], per_file: int) -> None:
+            backend.write_sample_table(
+                name, rows=rows, partition_by=partition_by, rows_per_file=per_file
+            )
+
+        return write
+
+    @pytest.fixture
+    def sample_table(self, write_table: WriteTable) -> str:
+        """Create the partitioned sample table of many small files; return its name."""
+        write_table("orders", sample_rows(), SAMPLE_PARTITION_BY, SAMPLE_ROWS_PER_FILE)
         return "orders"
 
     @pytest.fixture
-    def unsorted_table(self, backend: Backend) -> str:
+    def unsorted_table(self, write_table: WriteTable) -> str:
         """Create the sample table with every file spanning its partition's ``ts`` range
         (:func:`interleaved_rows`); return its name."""
-        backend.write_sample_table(
-            "sources",
-            rows=interleaved_rows(),
-            partition_by=SAMPLE_PARTITION_BY,
-            rows_per_file=SAMPLE_ROWS_PER_FILE,
-        )
+        write_table("sources", interleaved_rows(), SAMPLE_PARTITION_BY, SAMPLE_ROWS_PER_FILE)
         return "sources"
 
     @pytest.fixture
-    def unpartitioned_table(self, backend: Backend) -> str:
+    def unpartitioned_table(self, write_table: WriteTable) -> str:
         """Create an unpartitioned table of small files; return its name."""
-        backend.write_sample_table(
-            "flat", rows=sample_rows(files_per_partition=1), rows_per_file=SAMPLE_ROWS_PER_FILE
-        )
+        write_table("flat", sample_rows(files_per_partition=1), (), SAMPLE_ROWS_PER_FILE)
         return "flat"

@@ -75,3 +75,27 @@ class AbstractInspectionTests:
             backend.inspect_partitions(sample_table, [{"exchange": "sse"}])
         with pytest.raises(TableNotFoundError):
             backend.inspect_partitions("no_such_table")
+
+    def test_needing_compaction_is_what_compaction_would_compact(
+        self, backend: Backend, sample_table: str
+    ) -> None:
+        day1 = {"exchange": "sse", "trading_date": SAMPLE_DATES[0]}
+        backend.compact_partitions(sample_table, partitions=[day1], min_small_files=2)
+        inspection = backend.inspect_partitions(sample_table)
+        needing = inspection.needing_compaction(min_small_files=SAMPLE_FILES_PER_PARTITION)
+        others = [s.partition for s in inspection.partitions if s.partition != key(day1)]
+        assert [tuple(spec.items()) for spec in needing] == others
+        assert inspection.needing_compaction(min_small_files=SAMPLE_FILES_PER_PARTITION + 1) == ()
+        plan = backend.compact_partitions(
+            sample_table,
+            partitions=needing,
+            min_small_files=SAMPLE_FILES_PER_PARTITION,
+            dry_run=True,
+        )
+        assert [result.partition for result in plan.partitions] == others
+        assert {result.status for result in plan.partitions} == {"would_compact"}
+        # With any threshold, the compacted partition (one file) has nothing to merge.
+        assert (
+            backend.inspect_partitions(sample_table).needing_compaction(min_small_files=2)
+            == needing
+        )

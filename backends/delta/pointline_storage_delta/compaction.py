@@ -124,6 +124,7 @@ def compact_partitions(
         engine_skipped=runner.engine_skipped,
         version_before=snapshot.version,
         version_after=snapshot.table.version(),
+        partition_kinds=snapshot.partition_kinds,
         sort_by=options.sort_by,
     )
     if failure is not None:

@@ -135,6 +135,7 @@ class DeltaPartitionOptimizer:
             keys = normalize_partitions(
                 table_name, partitions, snapshot.partition_columns, snapshot.render
             )
+            snapshot.target_file_size(target_file_size_bytes)  # refuse a bad one before leasing
             if sort_by is not None:  # before the leases: they are the first write
                 check_sort_keys(
                     snapshot, sort_by, table_name=table_name, statistics=statistics(snapshot)
@@ -192,6 +193,7 @@ class DeltaPartitionOptimizer:
             target_file_size_bytes=target,
             version=snapshot.version,
             partitions=tuple(stats[key] for key in sorted(stats)),
+            partition_kinds=snapshot.partition_kinds,
             sort_by=sort_by,
         )
 

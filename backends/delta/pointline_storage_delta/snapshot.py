@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import heapq
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -13,18 +13,22 @@ from deltalake.exceptions import DeltaError
 from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
 
 from pointline_storage import (
+    InvalidOptionError,
     PartitionKey,
     PartitionStats,
     StorageError,
     TableLocation,
     TableNotFoundError,
     canonical_value,
+    count_small_files,
     render_stored_value,
 )
 from pointline_storage.partitions import NULL_VALUE, ValueKind
+from pointline_storage_delta.spark_sizes import parse_spark_size
 
 #: delta-rs uses this when a table sets no ``delta.targetFileSize``.
 ENGINE_DEFAULT_TARGET_FILE_SIZE = 104_857_600
+TARGET_FILE_SIZE_PROPERTY = "delta.targetFileSize"
 
 _KINDS: dict[str, ValueKind] = {
     "string": "string",
@@ -34,7 +38,13 @@ _KINDS: dict[str, ValueKind] = {
     "integer": "integer",
     "long": "integer",
     "boolean": "boolean",
+    # The engine reads a partition filter's timestamp in UTC, and one without offset as
+    # UTC too; a timestamp_ntz filter must carry no offset. The canonical forms are both.
+    "timestamp": "timestamp",
+    "timestamp_ntz": "timestamp_ntz",
 }
+#: ``decimal(P,S)`` is its own kind: the engine's filter needs exactly S decimal places.
+_DECIMAL = re.compile(r"decimal\(\d+,\d+\)")
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,14 @@ class DeltaSnapshot:
     column_types: Mapping[str, str]
     configuration: Mapping[str, str]
 
+    @property
+    def partition_kinds(self) -> tuple[ValueKind, ...]:
+        """The kind of each partition column, in order (``string`` for a type that cannot
+        be named, whose values are shown as text)."""
+        return tuple(
+            _kind(self.column_types[column]) or "string" for column in self.partition_columns
+        )
+
     def render(self, column: str, value: object) -> str:
         """Render a caller's value of a partition column canonically.
 
@@ -55,11 +73,11 @@ class DeltaSnapshot:
                 type cannot be named yet.
         """
         delta_type = self.column_types[column]
-        kind = _KINDS.get(delta_type)
+        kind = _kind(delta_type)
         if kind is None:
             raise ValueError(
                 f"partition columns of type {delta_type} cannot be named yet "
-                f"(supported: {', '.join(sorted(set(_KINDS)))})"
+                f"(supported: {', '.join(sorted(set(_KINDS)))}, decimal)"
             )
         return canonical_value(value, kind)
 
@@ -113,13 +131,36 @@ class DeltaSnapshot:
 
     def target_file_size(self, requested: int | None) -> int:
         """The target size: the caller's, else the table's ``delta.targetFileSize``, else
-        the engine default."""
+        the engine default.
+
+        The property is read as Spark reads it (``1mb`` is 1,048,576 bytes).
+
+        Raises:
+            InvalidOptionError: no size was requested and the table's property is not a
+                positive size; it is never replaced by the default silently.
+        """
         if requested is not None:
             return requested
-        configured = self.configuration.get("delta.targetFileSize")
-        if configured is not None and configured.strip().isdigit() and int(configured) > 0:
-            return int(configured)
-        return ENGINE_DEFAULT_TARGET_FILE_SIZE
+        configured = self.configuration.get(TARGET_FILE_SIZE_PROPERTY)
+        if configured is None:
+            return ENGINE_DEFAULT_TARGET_FILE_SIZE
+        try:
+            size = parse_spark_size(configured)
+        except ValueError as exc:
+            problem = str(exc)
+        else:
+            if size > 0:
+                return size
+            problem = "a size must be at least 1 byte"
+        raise InvalidOptionError(
+            f"table property {TARGET_FILE_SIZE_PROPERTY}={configured!r} cannot be used: "
+            f"{problem}; fix the property, or pass a target size "
+            "to compact_partitions (target_file_size_bytes=..., CLI --target-file-size)"
+        )
+
+
+def _kind(delta_type: str) -> ValueKind | None:
+    return delta_type if _DECIMAL.fullmatch(delta_type) else _KINDS.get(delta_type)
 
 
 @dataclass(frozen=True)
@@ -128,8 +169,8 @@ class PartitionScan:
 
     Attributes:
         stats: Statistics of every partition holding files.
-        mergeable: Partitions with two small files that fit together within the target,
-            the engine's condition for rewriting anything at all.
+        mergeable: Partitions with small files (two that fit together within the
+            target), the engine's condition for rewriting anything at all.
         files: One row per live file: its ``path`` and ``partition.<column>`` values.
     """
 
@@ -187,14 +228,11 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
     keys = [f"partition.{column}" for column in snapshot.partition_columns]
     paths = files.select(["path", *keys])
     small = pc.less(files["size_bytes"], target_size)
-    files = files.select([*keys, "size_bytes", "num_records"]).append_column(
-        "small", pc.cast(small, pa.int64())
-    )
+    files = files.select([*keys, "size_bytes", "num_records"])
     files = files.append_column("small_size", pc.if_else(small, files["size_bytes"], None))
     aggregates = [
         ("size_bytes", "count"),
         ("size_bytes", "sum"),
-        ("small", "sum"),
         ("num_records", "sum"),
         ("num_records", "count"),
         ("small_size", "list"),
@@ -217,15 +255,16 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
                 f"and the string {NULL_VALUE!r}; such tables are not supported yet"
             )
         complete_rows = row["num_records_count"] == row["size_bytes_count"]
+        sizes = [size for size in row["small_size_list"] if size is not None]
+        small_count = count_small_files(sizes, target_size)
         stats[partition] = PartitionStats(
             partition=partition,
             file_count=row["size_bytes_count"],
-            small_file_count=row["small_sum"] or 0,
+            small_file_count=small_count,
             total_bytes=row["size_bytes_sum"] or 0,
             total_rows=(row["num_records_sum"] or 0) if complete_rows else None,
         )
-        sizes = [size for size in row["small_size_list"] if size is not None]
-        if len(sizes) >= 2 and sum(heapq.nsmallest(2, sizes)) <= target_size:
+        if small_count:
             mergeable.add(partition)
     return PartitionScan(stats=stats, mergeable=frozenset(mergeable), files=paths)
 

@@ -115,6 +115,7 @@ class HiveParquetBackend:
             target_file_size_bytes=target,
             version=None,
             partitions=stats,
+            partition_kinds=table.partition_kinds,
         )
 
     @hookimpl

@@ -90,6 +90,7 @@ def compact_partitions(
         target_file_size_bytes=target_file_size_bytes,
         min_small_files=min_small_files,
         started=started,
+        partition_kinds=table.partition_kinds,
     )
     if failure is not None:
         raise report.failure() from failure

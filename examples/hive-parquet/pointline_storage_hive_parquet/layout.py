@@ -24,6 +24,8 @@ from pointline_storage import (
     TableNotFoundError,
     ValueKind,
     canonical_value,
+    count_small_files,
+    infer_kind,
     render_stored_value,
 )
 
@@ -76,6 +78,11 @@ class HiveTable:
         """The fsspec filesystem holding the table."""
         return self.location.fs
 
+    @property
+    def partition_kinds(self) -> tuple[ValueKind, ...]:
+        """The kind of each partition column, in order (for reports)."""
+        return tuple(self.kinds[column] for column in self.partition_columns)
+
     def render(self, column: str, value: object) -> str:
         """Render a caller's value canonically for ``column`` (for ``normalize_partitions``)."""
         return canonical_value(value, self.kinds[column])
@@ -98,7 +105,7 @@ class HiveTable:
         return PartitionStats(
             partition=partition,
             file_count=len(files),
-            small_file_count=sum(f.size < target_file_size_bytes for f in files),
+            small_file_count=count_small_files([f.size for f in files], target_file_size_bytes),
             total_bytes=sum(f.size for f in files),
             total_rows=rows,
         )
@@ -156,7 +163,7 @@ def open_table(location: TableLocation, table_name: str) -> HiveTable:
         raw.setdefault(values, []).append(data_file)
         raw_dirs[values] = path.rsplit("/", 1)[0]
     columns = columns or ()
-    kinds = {column: _infer_kind([values[i] for values in raw]) for i, column in enumerate(columns)}
+    kinds = {column: infer_kind(values[i] for values in raw) for i, column in enumerate(columns)}
     files: dict[PartitionKey, tuple[DataFile, ...]] = {}
     directories: dict[PartitionKey, str] = {}
     for values, group in raw.items():
@@ -190,20 +197,3 @@ def _parse_directories(
         names.append(urllib.parse.unquote(name))
         values.append(None if value == HIVE_NULL else urllib.parse.unquote(value))
     return tuple(names), tuple(values)
-
-
-def _infer_kind(values: list[str | None]) -> ValueKind:
-    """Type a column from its values, as Spark's partition inference does for dates and
-    integers; a value whose canonical form differs (``01``) keeps the column a string."""
-    present = [value for value in values if value is not None]
-    for kind in ("date", "integer"):
-        if present and all(_canonical_or_none(value, kind) == value for value in present):
-            return kind
-    return "string"
-
-
-def _canonical_or_none(value: str, kind: ValueKind) -> str | None:
-    try:
-        return canonical_value(value, kind)
-    except ValueError:
-        return None

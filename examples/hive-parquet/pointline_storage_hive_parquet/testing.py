@@ -37,6 +37,9 @@ class HiveParquetFixtures(BackendFixtures):
 
     supports_table_versions = False
     vacuum_removes_superseded_files = False
+    # Directory names carry no type: timestamps and decimals are read as strings.
+    supports_timestamp_partitions = False
+    supports_decimal_partitions = False
     supports_partitions_per_commit = False
 
     @pytest.fixture
