@@ -23,21 +23,25 @@ Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
     ``PartitionStatus`` and whose ``skipped_reason`` is ``SKIP_BELOW_MIN_SMALL_FILES``,
     ``SKIP_NO_FILES``, ``SKIP_NOTHING_TO_COMPACT`` or (with ``sort_by``)
     ``SKIP_ALREADY_SORTED``; ``TableInspection`` of
-    ``PartitionStats``; ``VacuumReport``. A partition is a ``PartitionKey``: ``(column,
-    value)`` pairs in column order, values canonical (``format_partition`` renders it,
-    ``NULL_VALUE`` stands for a null value).
+    ``PartitionStats``; ``VacuumReport``; ``TableLeases`` of ``LeaseInfo`` (whose
+    ``state`` is a ``LeaseState``), from ``Backend.list_leases``. A partition is a
+    ``PartitionKey``: ``(column, value)`` pairs in column order, values canonical
+    (``format_partition`` renders it, ``NULL_VALUE`` stands for a null value).
 
 Errors:
     everything a caller can cause derives from ``PointlineStorageError``; storage that
     refuses the credentials raises ``StorageAccessError``, storage that does not answer
-    ``StorageUnreachableError`` (both ``StorageError``).
+    ``StorageUnreachableError`` (both ``StorageError``). A compaction stopped by SIGINT
+    or SIGTERM raises ``CompactionInterruptedError`` (a ``CompactionFailedError``) with
+    the partial report.
 
 Writing a backend (see CONTRIBUTING.md and the conformance suite
 ``pointline_storage.testing``):
     mark hook implementations with ``hookimpl``; build results and reports with
     ``PartitionStats.empty``, ``PartitionCompactionResult.from_stats`` and
     ``CompactionReport.from_results`` (which derives the counters) and raise
-    ``report.failure()``; a caller names a partition with a
+    ``report.failure()``; ``stop_on_signals`` gives a ``StopRequest`` to check between
+    engine calls; a caller names a partition with a
     ``PartitionSpec`` (column -> value), which ``normalize_partitions`` checks against the
     table's columns, rendering values with ``canonical_value`` by ``ValueKind`` (a format
     without column types guesses them with ``infer_kind``);
@@ -60,6 +64,7 @@ from pointline_storage.errors import (
     BackendLoadError,
     BackendNotFoundError,
     CompactionFailedError,
+    CompactionInterruptedError,
     InvalidOptionError,
     InvalidPartitionError,
     InvalidTableNameError,
@@ -73,6 +78,8 @@ from pointline_storage.errors import (
     UnsupportedOptionError,
 )
 from pointline_storage.hookspecs import hookimpl
+from pointline_storage.interruption import StopRequest, stop_on_signals
+from pointline_storage.leases import LeaseInfo, LeaseState, TableLeases
 from pointline_storage.locations import (
     TableLocation,
     resolve_table_location,
@@ -119,10 +126,13 @@ __all__ = [
     "BackendLoadError",
     "BackendNotFoundError",
     "CompactionFailedError",
+    "CompactionInterruptedError",
     "CompactionReport",
     "InvalidOptionError",
     "InvalidPartitionError",
     "InvalidTableNameError",
+    "LeaseInfo",
+    "LeaseState",
     "PartitionCompactionResult",
     "PartitionKey",
     "PartitionOptimizer",
@@ -131,10 +141,12 @@ __all__ = [
     "PartitionStatus",
     "PointlineStorageError",
     "RetentionTooShortError",
+    "StopRequest",
     "StorageAccessError",
     "StorageError",
     "StorageUnreachableError",
     "TableInspection",
+    "TableLeases",
     "TableLocation",
     "TableNotFoundError",
     "TableVacuum",
@@ -155,5 +167,6 @@ __all__ = [
     "render_stored_value",
     "resolve_table_location",
     "secret_values",
+    "stop_on_signals",
     "validate_table_name",
 ]

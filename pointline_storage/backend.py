@@ -9,6 +9,7 @@ backend's typed reports instead of pluggy's untyped results.
 from __future__ import annotations
 
 import inspect
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,6 +25,7 @@ from pointline_storage.errors import (
     UnsupportedOperationError,
     UnsupportedOptionError,
 )
+from pointline_storage.leases import TableLeases
 from pointline_storage.models import (
     CompactionReport,
     PartitionCompactionResult,
@@ -48,7 +50,7 @@ MAX_INT64 = 2**63 - 1
 #: A century; engines overflow on durations far beyond any real retention.
 MAX_RETENTION_HOURS = 100 * 366 * 24
 
-_Report = TypeVar("_Report", CompactionReport, TableInspection, VacuumReport)
+_Report = TypeVar("_Report", CompactionReport, TableInspection, VacuumReport, TableLeases)
 
 
 class Backend:
@@ -83,6 +85,7 @@ class Backend:
         max_concurrent_tasks: int | None = None,
         max_spill_size: int | None = None,
         compression: str | None = None,
+        lease_seconds: float | None = None,
         sort_by: Iterable[str] | None = None,
     ) -> CompactionReport:
         """Rewrite the small files of the named partitions into fewer, larger files.
@@ -119,6 +122,11 @@ class Backend:
             compression: Parquet codec of the rewritten files, optionally with a level:
                 ``"zstd(4)"``, ``"snappy"``, ``"gzip(6)"``, ``"lz4_raw"``, ... ``None``:
                 the engine's default (for deltalake 1.x compaction, zstd level 4).
+            lease_seconds: Lifetime of the partition leases of backends that lease
+                partitions: how long a run killed on another host (or whose death this
+                host cannot prove) blocks its partitions. Leases are renewed every quarter
+                of it while the run lasts. ``None``: the backend's default (for Delta,
+                ``POINTLINE_STORAGE_LEASE_SECONDS`` if set, else 600).
             sort_by: Columns to lay each compacted partition out by: its files end up
                 sorted by them and cover disjoint ranges of the first, so a read of a key
                 range skips most files and row groups from their statistics alone. A
@@ -138,6 +146,9 @@ class Backend:
                 take (e.g. ``compression`` or ``sort_by`` on a backend without them).
             TableNotFoundError: the table does not exist.
             CompactionFailedError: a partition failed and ``continue_on_error`` is false.
+            CompactionInterruptedError: SIGINT or SIGTERM stopped the call after the engine
+                call in flight (a backend that supports it; its ``report`` lists what was
+                committed and what was not attempted).
         """
         specs = partition_specs(partitions)
         if target_file_size_bytes is not None:
@@ -159,6 +170,8 @@ class Backend:
             _require_int("max_spill_size", max_spill_size, minimum=1, maximum=MAX_INT64)
         if compression is not None:
             compression = _canonical_compression(compression)
+        if lease_seconds is not None:
+            _require_seconds("lease_seconds", lease_seconds)
         keys = _sort_keys(sort_by)
         return self._call(
             "compact_partitions",
@@ -174,6 +187,7 @@ class Backend:
             max_concurrent_tasks=max_concurrent_tasks,
             max_spill_size=max_spill_size,
             compression=compression,
+            lease_seconds=lease_seconds,
             sort_by=keys,
         )
 
@@ -286,6 +300,26 @@ class Backend:
             rows_per_file=rows_per_file,
         )
 
+    def list_leases(self, table_name: str, *, release_stale: bool = False) -> TableLeases:
+        """List the partition leases of a table: who holds which partition, until when.
+
+        Args:
+            table_name: The table, relative to the backend root (or a ``table_paths`` key).
+            release_stale: Delete the leases that expired or whose holder is provably dead
+                (it ran on this host and is gone), and nothing else.
+
+        Raises:
+            TableNotFoundError: the table does not exist.
+            UnsupportedOperationError: the backend does not lease partitions.
+        """
+        _require_bool("release_stale", release_stale)
+        implementations = self.plugin_manager.hook.list_leases.get_hookimpls()
+        if not [impl for impl in implementations if not (impl.wrapper or impl.hookwrapper)]:
+            raise UnsupportedOperationError(f"backend {self.name!r} does not lease partitions")
+        return self._call(
+            "list_leases", TableLeases, table_name=table_name, release_stale=release_stale
+        )
+
     def _call(self, hook_name: str, expected: type[_Report], **kwargs: Any) -> _Report:
         hook = getattr(self.plugin_manager.hook, hook_name)
         self._refuse_unsupported(hook_name, hook.get_hookimpls(), kwargs)
@@ -381,6 +415,13 @@ def _require_int(option: str, value: object, *, minimum: int, maximum: int | Non
         raise InvalidOptionError(f"{option} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
         raise InvalidOptionError(f"{option} must be <= {maximum}, got {value}")
+
+
+def _require_seconds(option: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidOptionError(f"{option} must be a number of seconds, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise InvalidOptionError(f"{option} must be positive and finite, got {value!r}")
 
 
 def _sort_keys(sort_by: Iterable[str] | None) -> tuple[str, ...] | None:

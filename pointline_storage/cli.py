@@ -1,8 +1,8 @@
 """The ``pointline-storage`` command line: inspect, compact and vacuum tables.
 
 Exit status: 0 on success, 1 on an error, 2 on a usage error or invalid input, 3 when
-``compact`` finished but some partitions failed, 130 when interrupted. Errors are printed
-as one ``error: ...`` line on stderr.
+``compact`` finished but some partitions failed, 130 when interrupted (143 when SIGTERM
+stopped ``compact``). Errors are printed as one ``error: ...`` line on stderr.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -36,7 +37,11 @@ from pointline_storage.cli_partitions import (
 )
 from pointline_storage.cli_words import EXIT_ERROR, EXIT_USAGE, exit_status, in_cli_words
 from pointline_storage.demo import DEMO_BACKEND, DEMO_TABLE, PROG_NAME, run_demo
-from pointline_storage.errors import CompactionFailedError, PointlineStorageError
+from pointline_storage.errors import (
+    CompactionFailedError,
+    CompactionInterruptedError,
+    PointlineStorageError,
+)
 from pointline_storage.models import SKIP_NO_FILES, CompactionReport, TableInspection
 from pointline_storage.partitions import PartitionKey, PartitionSpec
 from pointline_storage.progress import compact_with_progress
@@ -247,7 +252,8 @@ def cli(ctx: click.Context) -> None:
     Start with 'pointline-storage demo' to see every command at work on a sample table.
 
     Exit status: 0 ok, 1 error, 2 usage error or invalid input, 3 compact finished but some
-    partitions failed, 130 interrupted. Errors are one 'error: ...' line on stderr.
+    partitions failed, 130 interrupted (143: compact stopped by SIGTERM). Errors are one
+    'error: ...' line on stderr.
     """
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
@@ -373,6 +379,14 @@ def inspect(
     help="Parquet codec of rewritten files: zstd(4), snappy, gzip(6), lz4_raw, brotli, "
     "uncompressed. Default: the engine's (zstd level 4 for Delta).",
 )
+@click.option(
+    "--lease-seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Lifetime of the partition leases: how long a run killed on another host blocks "
+    "its partitions. Default: POINTLINE_STORAGE_LEASE_SECONDS, else 600.",
+)
 @_sort_by_option(
     "Lay each compacted partition out by these columns: files sorted, each covering its "
     "own range of the first. A partition with fewer than --min-small-files files out of "
@@ -397,6 +411,7 @@ def compact(
     max_concurrent_tasks: int | None,
     max_spill_size: int | None,
     compression: str | None,
+    lease_seconds: float | None,
     sort_by: tuple[str, ...] | None,
 ) -> None:
     """Rewrite the small files of the named partitions into fewer, larger files.
@@ -413,6 +428,8 @@ def compact(
          (partitions compacted before the failure stay committed)
       2  a usage error or invalid input (nothing was written)
       3  some partitions failed; the others were compacted (see the report)
+      130, 143  stopped by SIGINT or SIGTERM after the commit in flight, after
+         printing the partial report (the rest is not attempted; rerun to finish)
     """
     if all_partitions:
         check_all_partitions(ctx, partitions=partitions, target_file_size=target_file_size)
@@ -449,10 +466,15 @@ def compact(
             max_concurrent_tasks=max_concurrent_tasks,
             max_spill_size=max_spill_size,
             compression=compression,
+            lease_seconds=lease_seconds,
             sort_by=sort_by,
         )
     except CompactionFailedError as exc:
-        _emit(exc.report, as_json, cli_render.render_compaction)
+        stopped_by = None
+        if isinstance(exc, CompactionInterruptedError):
+            stopped_by = signal.Signals(exc.signal_number).name
+        render = functools.partial(cli_render.render_compaction, stopped_by=stopped_by)
+        _emit(exc.report, as_json, render)
         raise
     _emit(report, as_json, cli_render.render_compaction)
     _warn_absent(opened, report, _absent(report))
@@ -549,6 +571,37 @@ def vacuum(
 
 
 @cli.command()
+@_table_options
+@click.option(
+    "--release-stale",
+    is_flag=True,
+    help="Delete the leases that expired or whose holder is provably dead (it ran on "
+    "this host and is gone); never a live one.",
+)
+def leases(
+    backend: str,
+    root: str,
+    table_name: str,
+    table_paths: dict[str, str],
+    storage_options: dict[str, str],
+    as_json: bool,
+    release_stale: bool,
+) -> None:
+    """List the partition leases of a table: which compaction holds which partition.
+
+    A lease is live while its holder may still be compacting (it blocks that partition),
+    dead once its holder ran on this host and is gone, expired once nobody renewed it.
+
+    Name the table by its LOCATION (a path, or a URI such as s3://bucket/silver/t with
+    --backend delta-s3), or by --root and --table.
+    """
+    report = _open(backend, root, table_paths, storage_options).list_leases(
+        table_name, release_stale=release_stale
+    )
+    _emit(report, as_json, cli_render.render_leases)
+
+
+@cli.command()
 @click.option(
     "--root",
     "--dir",
@@ -603,6 +656,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.exceptions.Abort as exc:
         interrupted = isinstance(exc.__context__, KeyboardInterrupt)
         _fail("interrupted" if interrupted else "aborted", EXIT_INTERRUPTED)
+    except CompactionInterruptedError as exc:  # the report is printed already
+        _fail(str(exc), 128 + exc.signal_number)
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
         _fail(f"{exc.format_message().rstrip('.')}{hint}", EXIT_USAGE)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 import click
 
+from pointline_storage.leases import TableLeases
 from pointline_storage.models import (
     SKIP_ALREADY_SORTED,
     SKIP_BELOW_MIN_SMALL_FILES,
@@ -94,9 +95,16 @@ def render_inspection(report: TableInspection) -> str:
     return _join(table, summary)
 
 
-def render_compaction(report: CompactionReport) -> str:
-    """One row per named partition (status, files, bytes, rows, reason) and a summary line."""
-    rows = [_compaction_row(result, report) for result in report.partitions]
+def render_compaction(report: CompactionReport, *, stopped_by: str | None = None) -> str:
+    """One row per named partition (status, files, bytes, rows, reason) and a summary line.
+
+    Args:
+        report: The compaction report.
+        stopped_by: Why partitions are ``not_attempted``, when not an earlier failure
+            (e.g. ``"SIGTERM"``).
+    """
+    why = f"stopped by {stopped_by}" if stopped_by else "an earlier partition failed"
+    rows = [_compaction_row(result, report, why) for result in report.partitions]
     colours = [_STATUS_COLOURS.get(result.status) for result in report.partitions]
     table = _table(
         ["PARTITION", "STATUS", "FILES", "SMALL", "BYTES", "ROWS", "NOTE"],
@@ -149,6 +157,38 @@ def render_vacuum(report: VacuumReport, *, max_files: int | None = None) -> str:
     return "\n".join(lines)
 
 
+_LEASE_COLOURS = {"live": "yellow", "dead": "red", "expired": "red"}
+
+
+def render_leases(report: TableLeases) -> str:
+    """One row per lease (partition, state, holder, host, pid, expiry) and a summary line."""
+    rows = [
+        [
+            "?" if lease.partition is None else format_partition(lease.partition),
+            lease.state + (" (released)" if lease.released else ""),
+            lease.owner,
+            lease.host,
+            str(lease.pid),
+            lease.expires.isoformat(timespec="seconds"),
+        ]
+        for lease in report.leases
+    ]
+    colours = [_LEASE_COLOURS[lease.state] for lease in report.leases]
+    headers = ["PARTITION", "STATE", "HOLDER", "HOST", "PID", "EXPIRES"]
+    table = _table(headers, rows, right={4}, colour_column=1, colours=colours) if rows else ""
+    states = Counter(lease.state for lease in report.leases)
+    counts = ", ".join(f"{states[state]} {state}" for state in ("live", "dead", "expired"))
+    summary = f"table {report.table_name!r}: {_plural(len(report.leases), 'lease')}"
+    if report.leases:
+        summary += f" ({counts})"
+    if report.release_stale:
+        released = sum(lease.released for lease in report.leases)
+        summary += f"; released {_plural(released, 'stale lease')}, kept {states['live']} live"
+    elif states["dead"] or states["expired"]:
+        summary += "; --release-stale deletes the dead and expired ones"
+    return _join(table, summary)
+
+
 def render_backends(entries: Sequence[tuple[BackendInfo, str | None]]) -> str:
     """One row per installed backend: name, distribution, version, whether it loads.
 
@@ -167,7 +207,9 @@ def render_backends(entries: Sequence[tuple[BackendInfo, str | None]]) -> str:
     )
 
 
-def _compaction_row(result: PartitionCompactionResult, report: CompactionReport) -> list[str]:
+def _compaction_row(
+    result: PartitionCompactionResult, report: CompactionReport, not_attempted: str
+) -> list[str]:
     return [
         format_partition(result.partition),
         result.status.replace("_", " "),
@@ -176,7 +218,7 @@ def _compaction_row(result: PartitionCompactionResult, report: CompactionReport)
         format_count(result.small_file_count),
         _change(result.bytes_before, result.bytes_after, result.status, format_bytes),
         _change(result.rows_before, result.rows_after, result.status, format_count),
-        _note(result, report),
+        _note(result, report, not_attempted),
     ]
 
 
@@ -187,11 +229,11 @@ def _change(before: int | None, after: int | None, status: str, fmt: _Formatter)
     return fmt(before)
 
 
-def _note(result: PartitionCompactionResult, report: CompactionReport) -> str:
+def _note(result: PartitionCompactionResult, report: CompactionReport, not_attempted: str) -> str:
     if result.status == "failed":
         return one_line(result.error or "failed")
     if result.status == "not_attempted":
-        return "an earlier partition failed"
+        return not_attempted
     if result.status == "compacted":
         return f"{_plural(result.files_removed, 'file')} rewritten into {result.files_added}"
     if result.status == "would_compact" and report.sort_by:

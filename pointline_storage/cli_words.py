@@ -33,6 +33,7 @@ _PHRASES = (
     ("max_concurrent_tasks", "--max-concurrent-tasks"),
     ("max_spill_size", "--max-spill-size"),
     ("retention_hours", "--retention-hours"),
+    ("lease_seconds", "--lease-seconds"),
     ("storage_options", "--storage-option"),
     ("table_paths", "--table-path"),
 )

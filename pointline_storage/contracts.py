@@ -36,6 +36,7 @@ class PartitionOptimizer(Protocol):
         max_concurrent_tasks: int | None = None,
         max_spill_size: int | None = None,
         compression: str | None = None,
+        lease_seconds: float | None = None,
         sort_by: Iterable[str] | None = None,
     ) -> CompactionReport:
         """Rewrite the small files of the named partitions; see ``Backend``."""

@@ -65,6 +65,26 @@ class CompactionFailedError(PointlineStorageError):
         return (functools.partial(type(self), report=self.report), self.args, self.__dict__)
 
 
+class CompactionInterruptedError(CompactionFailedError):
+    """SIGINT or SIGTERM stopped a compaction at a safe point (between engine calls).
+
+    ``report`` lists the partitions committed before the stop as ``compacted`` and those
+    not started as ``not_attempted``; the call's leases were released, so an immediate
+    rerun compacts the rest. ``signal_number`` is the signal received; the command line
+    exits with ``128 + signal_number`` (130 for SIGINT, 143 for SIGTERM).
+    """
+
+    def __init__(self, message: str, *, report: CompactionReport, signal_number: int) -> None:
+        super().__init__(message, report=report)
+        self.signal_number = signal_number
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        rebuild = functools.partial(
+            type(self), report=self.report, signal_number=self.signal_number
+        )
+        return (rebuild, self.args, self.__dict__)
+
+
 class StorageError(PointlineStorageError):
     """The storage engine could not read or write a table (e.g. a corrupt log).
 

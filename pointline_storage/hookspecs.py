@@ -21,6 +21,7 @@ import pluggy
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from pointline_storage.leases import TableLeases
     from pointline_storage.models import (
         CompactionReport,
         PartitionCompactionResult,
@@ -49,6 +50,7 @@ def compact_partitions(
     max_concurrent_tasks: int | None,
     max_spill_size: int | None,
     compression: str | None,
+    lease_seconds: float | None,
     sort_by: tuple[str, ...] | None,
 ) -> CompactionReport:
     """Rewrite the small files of the named partitions into fewer, larger files.
@@ -70,6 +72,9 @@ def compact_partitions(
     ``"zstd(4)"`` (see ``pointline_storage.compression``). ``None`` means the engine's
     default.
 
+    A backend that leases partitions takes ``lease_seconds`` (positive, or ``None`` for its
+    default), and may stop at a safe point on SIGINT/SIGTERM with
+    ``pointline_storage.stop_on_signals``, raising ``request.error(report)``.
     ``sort_by`` (optional: a backend whose implementation leaves it out never gets it; the
     facade refuses it there): ``None``, or distinct non-empty column names. Rewrite each
     compacted partition so its files are sorted by these columns (lexicographically) and
@@ -122,4 +127,14 @@ def write_sample_table(
     Used by ``pointline-storage demo`` and by the conformance suite's default table
     fixture; a backend that does not implement it overrides that fixture instead.
     Returns ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def list_leases(table_name: str, release_stale: bool) -> TableLeases:
+    """Optional: the table's partition leases, for backends that lease partitions.
+
+    With ``release_stale``, delete the leases that are ``expired`` or ``dead`` (their
+    holder provably gone) and nothing else; mark those ``released`` in the result. Never
+    delete a ``live`` lease: its holder may still be compacting.
     """

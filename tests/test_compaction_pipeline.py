@@ -13,7 +13,8 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 from pointline_storage_delta import optimizer, snapshot
-from pointline_storage_delta.leases import Lease, PartitionLeasedError, lease_folder
+from pointline_storage_delta.holders import Holder
+from pointline_storage_delta.leases import Lease, PartitionLeasedError, lease_path
 
 from pointline_storage import (
     Backend,
@@ -43,11 +44,12 @@ def backend(tmp_path: Path) -> Backend:
 
 def lease_elsewhere(tmp_path: Path, spec: dict[str, object]) -> None:
     """A live lease of another host's compaction on one partition of table ``t``."""
-    folder = lease_folder(str(tmp_path / "t"), key(spec))
+    path = lease_path(str(tmp_path / "t"), key(spec), 1)
     now = time.time()
-    lease = Lease(f"{folder}/0000000001.json", "theirs", "another-host", 4242, now, now + 600)
+    holder = Holder(host="another-host", pid=4242)
+    lease = Lease(path, "theirs", holder, key(spec), now, now + 600)
     fs = fsspec.filesystem("file")
-    fs.makedirs(folder, exist_ok=True)
+    fs.makedirs(path.rpartition("/")[0], exist_ok=True)
     fs.pipe_file(lease.path, lease.to_json())
 
 

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable, write_deltalake
 from deltalake.transaction import AddAction
 
-from pointline_storage import load_backend
+from pointline_storage import CompactionInterruptedError, load_backend
 from reliability.store import PARTITION_BY, SCHEMA, STORE_ENV, filesystem, rows_for
 
 
@@ -96,7 +96,8 @@ def die_on_new_file(folder: str, storage_options: dict[str, str]) -> None:
 
 def compact(settings: dict[str, Any], job: dict[str, Any]) -> None:
     """Compact the job's partitions, reporting each partition as it finishes; with
-    ``die_in``, die as a new file appears in that folder of the table."""
+    ``die_in``, die as a new file appears in that folder of the table; with ``hold``,
+    wait after the first partition until that file exists."""
     loaded = backend(settings)
     wait_for(job.get("start"))
     if "die_in" in job:
@@ -105,13 +106,25 @@ def compact(settings: dict[str, Any], job: dict[str, Any]) -> None:
             settings["storage_options"],
         )
     say(event="started")
-    report = loaded.compact_partitions(
-        job["table"],
-        partitions=specs(job),
-        min_small_files=job.get("min_small_files", 2),
-        progress=lambda result: say(event="partition", status=result.status),
-    )
-    say(event="report", report=report.to_dict())
+
+    def progress(result: Any) -> None:
+        say(event="partition", status=result.status)
+        if "hold" in job and not os.path.exists(job["hold"]):
+            say(event="holding")  # its leases stay live until the test opens the barrier
+            wait_for(job["hold"])
+
+    try:
+        report = loaded.compact_partitions(
+            job["table"],
+            partitions=specs(job),
+            min_small_files=job.get("min_small_files", 2),
+            partitions_per_commit=job.get("partitions_per_commit", 100),
+            progress=progress,
+        )
+    except CompactionInterruptedError as exc:
+        say(event="interrupted", signal=exc.signal_number, report=exc.report.to_dict())
+    else:
+        say(event="report", report=report.to_dict())
 
 
 def vacuum(settings: dict[str, Any], job: dict[str, Any]) -> None:

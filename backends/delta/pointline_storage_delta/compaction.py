@@ -21,6 +21,7 @@ from pointline_storage import (
     PartitionKey,
     PartitionStats,
     PartitionStatus,
+    StopRequest,
 )
 from pointline_storage_delta.batches import Batch, Filter, make_batches
 from pointline_storage_delta.engine_options import EngineOptions
@@ -59,6 +60,7 @@ def compact_partitions(
     refused: Mapping[PartitionKey, str],
     progress: Progress,
     started: float,
+    stop: StopRequest | None = None,
 ) -> CompactionReport:
     """Plan from one scan of ``snapshot``, then compact up to ``partitions_per_commit``
     planned partitions per commit.
@@ -67,11 +69,15 @@ def compact_partitions(
     are reported ``failed``. Partitions are isolated: a failing one is recorded and, with
     ``continue_on_error``, the others still run; without it, every partition not yet
     compacted is reported ``not_attempted``. After-values are measured from the table once
-    the work is done. ``started`` is when the whole call began.
+    the work is done. ``started`` is when the whole call began. Once ``stop`` is
+    requested, the engine call in flight finishes and the partitions after it are
+    reported ``not_attempted``, as after a failure with ``continue_on_error=False``.
 
     Raises:
+        CompactionInterruptedError: ``stop`` was requested during the call.
         CompactionFailedError: a partition failed and ``continue_on_error`` is false.
     """
+    stop = stop or StopRequest()
     target = snapshot.target_file_size(options.target_file_size_bytes)
     scan = scan_partitions(snapshot, target)
     sorting = options.sort_by is not None
@@ -95,7 +101,7 @@ def compact_partitions(
     for result in plan.settled:
         record(result)
     failure: Exception | None = None if options.continue_on_error else plan.refusal
-    runner = _Runner(snapshot, scan, target, options.engine, record, options.sort_by)
+    runner = _Runner(snapshot, scan, target, options.engine, record, stop, options.sort_by)
     planned = {stats.partition: stats for stats in plan.to_compact}
     batches = make_batches(
         list(planned),
@@ -105,7 +111,7 @@ def compact_partitions(
     )
     for batch in batches:
         batch_stats = [planned[key] for key in batch.partitions]
-        if options.dry_run or failure is not None:
+        if options.dry_run or failure is not None or stop.requested:
             status: PartitionStatus = "would_compact" if options.dry_run else "not_attempted"
             for stats in batch_stats:
                 record(PartitionCompactionResult.from_stats(stats, status))
@@ -127,6 +133,8 @@ def compact_partitions(
         partition_kinds=snapshot.partition_kinds,
         sort_by=options.sort_by,
     )
+    if stop.requested and not options.dry_run:
+        raise stop.error(report) from failure
     if failure is not None:
         raise report.failure() from failure
     return report
@@ -142,6 +150,7 @@ class _Runner:
         target: int,
         engine: EngineOptions,
         record: Record,
+        stop: StopRequest,
         sort_by: tuple[str, ...] | None,
     ) -> None:
         self.snapshot = snapshot
@@ -150,6 +159,7 @@ class _Runner:
         self.target = target
         self.arguments: dict[str, Any] = engine.compact_arguments()
         self.record = record
+        self.stop = stop
         #: Planned partitions the engine ran on and rewrote nothing in.
         self.engine_skipped: set[PartitionKey] = set()
         # A scan of the table as it is now, when one is known; saves the final scan.
@@ -194,7 +204,7 @@ class _Runner:
     ) -> Exception | None:
         failure: Exception | None = None
         for partition_stats in stats:
-            if failure is not None:
+            if failure is not None or self.stop.requested:
                 self.record(PartitionCompactionResult.from_stats(partition_stats, "not_attempted"))
                 continue
             filters = tuple(self.snapshot.partition_filters(partition_stats.partition))

@@ -21,15 +21,17 @@ from pointline_storage import (
     PartitionStats,
     PointlineStorageError,
     TableInspection,
+    TableLeases,
     VacuumReport,
     hookimpl,
     normalize_partitions,
     resolve_table_location,
     secret_values,
+    stop_on_signals,
 )
 from pointline_storage.locations import TableLocation
 from pointline_storage.redaction import secrets_masked
-from pointline_storage_delta import compaction, leases, vacuum
+from pointline_storage_delta import compaction, lease_listing, leases, vacuum
 from pointline_storage_delta.engine_options import EngineOptions
 from pointline_storage_delta.layout import statistics, with_layout
 from pointline_storage_delta.snapshot import DeltaSnapshot, open_snapshot, scan_partitions
@@ -106,6 +108,7 @@ class DeltaPartitionOptimizer:
         max_concurrent_tasks: int | None,
         max_spill_size: int | None,
         compression: str | None,
+        lease_seconds: float | None,
         sort_by: tuple[str, ...] | None,
     ) -> CompactionReport:
         """Compact the named partitions; see ``pointline_storage.Backend``.
@@ -143,9 +146,12 @@ class DeltaPartitionOptimizer:
             taking = (
                 nullcontext(leases.PartitionLeases())
                 if dry_run
-                else leases.leased(location.fs, location.path, keys)
+                else leases.leased(location.fs, location.path, keys, seconds=lease_seconds)
             )
-            with taking as taken:
+            # Signals are caught before the leases are taken and restored after they are
+            # released: a SIGTERM never ends the process between the two.
+            stopping = nullcontext(None) if dry_run else stop_on_signals()
+            with stopping as stop, taking as taken:
                 if not dry_run:
                     # A version read before the leases could predate the commit of a
                     # compaction that has just released them.
@@ -158,6 +164,7 @@ class DeltaPartitionOptimizer:
                     refused=taken.refused,
                     progress=progress,
                     started=started,
+                    stop=stop,
                 )
 
     @hookimpl
@@ -219,6 +226,15 @@ class DeltaPartitionOptimizer:
                 enforce_retention_duration=enforce_retention_duration,
                 full=full,
                 started=started,
+            )
+
+    @hookimpl
+    def list_leases(self, table_name: str, release_stale: bool) -> TableLeases:
+        """The table's partition leases; see ``pointline_storage.Backend``."""
+        with self._guarded():
+            location, _ = self.open(table_name)
+            return lease_listing.list_leases(
+                location, table_name=table_name, release_stale=release_stale
             )
 
     @hookimpl

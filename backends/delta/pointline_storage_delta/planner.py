@@ -63,8 +63,9 @@ def plan_partitions(
         if partition in refused:
             error = PartitionLeasedError(
                 f"another compaction holds partition {format_partition(partition)}: "
-                f"{refused[partition]}; rerun it once that compaction has finished "
-                "(a killed one's lease lapses then)"
+                f"{refused[partition]}; rerun it once that compaction has finished (if it "
+                "was killed on another host, once its lease lapses; 'pointline-storage "
+                "leases' lists the leases)"
             )
             refusal = refusal or error
             settled.append(PartitionCompactionResult.from_stats(stats, "failed", error=error))
