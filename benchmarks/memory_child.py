@@ -1,7 +1,8 @@
 """Run one side of case 4 in a process of its own and print its peak RSS as JSON.
 
-Usage: ``python -m benchmarks.memory_child {ours|raw} TABLE_PATH``. Only what a side needs
-is imported, so each process's peak is that side's own cost.
+Usage: ``python -m benchmarks.memory_child {ours|raw|sorted|raw_zorder} TABLE_PATH``. Only
+what a side needs is imported, so each process's peak is that side's own cost. ``sorted``
+and ``raw_zorder`` lay the partition out by ``ts`` (case 9).
 """
 
 from __future__ import annotations
@@ -22,17 +23,22 @@ def main() -> None:
     # environment runs it, without numpy (pyarrow does not need it).
     sys.modules["numpy"] = None  # type: ignore[assignment]
     started = time.perf_counter()
-    if side == "raw":
+    if side in ("raw", "raw_zorder"):
         from deltalake import DeltaTable
 
         filters = [(column, "=", value) for column, value in PARTITION.items()]
-        metrics = DeltaTable(str(table)).optimize.compact(partition_filters=filters)
+        optimize = DeltaTable(str(table)).optimize
+        if side == "raw":
+            metrics = optimize.compact(partition_filters=filters)
+        else:
+            metrics = optimize.z_order(["ts"], partition_filters=filters)
         assert metrics["numFilesRemoved"] > 1, metrics
     else:
         from pointline_storage import load_backend
 
         backend = load_backend("delta-local", root=table.parent)
-        report = backend.compact_partitions(table.name, partitions=[PARTITION])
+        sort_by = ("ts",) if side == "sorted" else None
+        report = backend.compact_partitions(table.name, partitions=[PARTITION], sort_by=sort_by)
         assert report.succeeded_partitions == 1, report
     seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "max_rss_bytes": peak_rss()}))

@@ -24,16 +24,16 @@ Reports (frozen dataclasses with ``to_dict()``; inspections and compactions also
 ``to_arrow()``):
     ``CompactionReport`` of ``PartitionCompactionResult``, whose ``status`` is a
     ``PartitionStatus`` and whose ``skipped_reason`` is ``SKIP_BELOW_MIN_SMALL_FILES``,
-    ``SKIP_NO_FILES``, ``SKIP_NOTHING_TO_COMPACT`` or ``SKIP_CHANGED_SINCE_PLAN``;
-    ``TableInspection`` of ``PartitionStats``; ``VacuumReport``, whose ``kept`` lists
-    ``KeptPath`` entries, each with a reason: ``KEEP_NESTED_TABLE``,
-    ``KEEP_OUTSIDE_LAYOUT``, ``KEEP_NOT_TABLE_FILE`` or ``KEEP_DELETION_VECTOR``;
-    ``TableLeases`` of ``LeaseInfo`` (whose ``state`` is a ``LeaseState``), from
-    ``Backend.list_leases``. ``CompactionPlan`` (of ``PlannedPartition``, JSON format
-    ``PLAN_FORMAT``, ``InvalidPlanError``) is what ``Backend.plan_compaction`` makes and
-    ``Backend.execute_plan`` runs, anywhere. A partition is a ``PartitionKey``: ``(column,
-    value)`` pairs in column order, values canonical (``format_partition`` renders it,
-    ``NULL_VALUE`` stands for a null value).
+    ``SKIP_NO_FILES``, ``SKIP_NOTHING_TO_COMPACT``, ``SKIP_CHANGED_SINCE_PLAN`` or (with
+    ``sort_by``) ``SKIP_ALREADY_SORTED``; ``TableInspection`` of ``PartitionStats``;
+    ``VacuumReport``, whose ``kept`` lists ``KeptPath`` entries, each with a reason:
+    ``KEEP_NESTED_TABLE``, ``KEEP_OUTSIDE_LAYOUT``, ``KEEP_NOT_TABLE_FILE`` or
+    ``KEEP_DELETION_VECTOR``; ``TableLeases`` of ``LeaseInfo`` (whose ``state`` is a
+    ``LeaseState``), from ``Backend.list_leases``. ``CompactionPlan`` (of
+    ``PlannedPartition``, JSON format ``PLAN_FORMAT``, ``InvalidPlanError``) is what
+    ``Backend.plan_compaction`` makes and ``Backend.execute_plan`` runs, anywhere. A
+    partition is a ``PartitionKey``: ``(column, value)`` pairs in column order, values
+    canonical (``format_partition`` renders it, ``NULL_VALUE`` stands for a null value).
 
 Errors:
     everything a caller can cause derives from ``PointlineStorageError``; storage that
@@ -97,6 +97,7 @@ from pointline_storage.models import (
     KEEP_NESTED_TABLE,
     KEEP_NOT_TABLE_FILE,
     KEEP_OUTSIDE_LAYOUT,
+    SKIP_ALREADY_SORTED,
     SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_CHANGED_SINCE_PLAN,
     SKIP_NO_FILES,
@@ -141,6 +142,7 @@ __all__ = [
     "KEEP_OUTSIDE_LAYOUT",
     "NULL_VALUE",
     "PLAN_FORMAT",
+    "SKIP_ALREADY_SORTED",
     "SKIP_BELOW_MIN_SMALL_FILES",
     "SKIP_CHANGED_SINCE_PLAN",
     "SKIP_NOTHING_TO_COMPACT",

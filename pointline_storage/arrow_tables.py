@@ -37,6 +37,7 @@ INSPECTION_SCHEMA = pa.schema(
         ("small_file_count", pa.int64()),
         ("total_bytes", pa.int64()),
         ("total_rows", pa.int64()),
+        ("unsorted_files", pa.int64()),
     ]
 )
 
@@ -55,6 +56,7 @@ COMPACTION_SCHEMA = pa.schema(
         ("rows_after", pa.int64()),
         ("files_removed", pa.int64()),
         ("files_added", pa.int64()),
+        ("unsorted_files", pa.int64()),
     ]
 )
 

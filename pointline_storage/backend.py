@@ -124,6 +124,7 @@ class Backend:
         lease_seconds: float | None = None,
         executor: concurrent.futures.Executor | None = None,
         shards: int | None = None,
+        sort_by: Iterable[str] | None = None,
     ) -> CompactionReport:
         """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -170,15 +171,23 @@ class Backend:
                 (:meth:`plan_compaction`), then :meth:`execute_plan` with ``executor``
                 and ``shards``. A dry run only plans, so it runs here.
             shards: With ``executor``: see :meth:`execute_plan`.
+            sort_by: Columns to lay each compacted partition out by: its files end up
+                sorted by them and cover disjoint ranges of the first, so a read of a key
+                range skips most files and row groups from their statistics alone. A
+                partition with fewer than ``min_small_files`` files out of that order is
+                skipped as ``already_sorted`` (a rerun rewrites nothing); any other is
+                rewritten whole. ``None``: plain compaction. Backends that cannot sort
+                refuse it; the Delta backends sort by one column.
 
         Returns:
             A per-partition report, sorted by partition.
 
         Raises:
             InvalidPartitionError: a partition does not match the table's columns or types.
-            InvalidOptionError: an option is out of range.
+            InvalidOptionError: an option is out of range, or ``sort_by`` names columns
+                the table cannot be sorted by.
             UnsupportedOptionError: an option is set that this backend's hook does not
-                take (e.g. ``compression`` on a backend without engine knobs).
+                take (e.g. ``compression`` or ``sort_by`` on a backend without them).
             TableNotFoundError: the table does not exist.
             CompactionFailedError: a partition failed and ``continue_on_error`` is false.
             CompactionInterruptedError: SIGINT or SIGTERM stopped the call after the engine
@@ -199,6 +208,13 @@ class Backend:
         if lease_seconds is not None:
             _require_seconds("lease_seconds", lease_seconds)
         _check_executor(executor, shards)
+        keys = _sort_keys(sort_by)
+        if executor is not None and keys is not None:
+            # A plan carries no sort key yet: a sharded sorted compaction would be plain.
+            raise InvalidOptionError(
+                "sort_by cannot be combined with executor yet; run the sorted compaction "
+                "without executor, or compact plainly with executor"
+            )
         if executor is not None and not dry_run:
             started = time.perf_counter()
             plan = self.plan_compaction(
@@ -237,6 +253,7 @@ class Backend:
             max_spill_size=max_spill_size,
             compression=compression,
             lease_seconds=lease_seconds,
+            sort_by=keys,
         )
 
     def plan_compaction(
@@ -415,6 +432,8 @@ class Backend:
         self,
         table_name: str,
         partitions: Iterable[PartitionSpec | PartitionKey] | None = None,
+        *,
+        sort_by: Iterable[str] | None = None,
     ) -> TableInspection:
         """Return file count, small-file count, bytes and rows per partition; write nothing.
 
@@ -422,14 +441,22 @@ class Backend:
             table_name: The table, relative to the backend root (or a ``table_paths`` key).
             partitions: The partitions to report (mappings or canonical keys, as for
                 :meth:`compact_partitions`); ``None`` for every partition.
+            sort_by: Also report each partition's ``unsorted_files``: how many of its files
+                stand out of the first column's order (``0``: laid out by it), so a caller
+                can choose what to re-sort.
 
         Raises:
             InvalidPartitionError: a partition does not match the table's columns or types.
+            InvalidOptionError: ``sort_by`` names columns the table cannot be sorted by.
             TableNotFoundError: the table does not exist.
         """
         specs = None if partitions is None else partition_specs(partitions)
         return self._call(
-            "inspect_partitions", TableInspection, table_name=table_name, partitions=specs
+            "inspect_partitions",
+            TableInspection,
+            table_name=table_name,
+            partitions=specs,
+            sort_by=_sort_keys(sort_by),
         )
 
     def vacuum_table(
@@ -673,6 +700,22 @@ def _require_seconds(option: str, value: object) -> None:
         raise InvalidOptionError(f"{option} must be a number of seconds, got {value!r}")
     if not (math.isfinite(value) and value > 0):
         raise InvalidOptionError(f"{option} must be positive and finite, got {value!r}")
+
+
+def _sort_keys(sort_by: Iterable[str] | None) -> tuple[str, ...] | None:
+    if sort_by is None:
+        return None
+    if isinstance(sort_by, (str, bytes)):
+        # A string is an iterable of one-letter names: almost surely a forgotten tuple.
+        raise InvalidOptionError(f"sort_by must be a list of column names, got {sort_by!r}")
+    keys = tuple(sort_by)
+    if not keys or not all(isinstance(key, str) and key for key in keys):
+        raise InvalidOptionError(
+            f"sort_by must name at least one column, each a non-empty string, got {keys!r}"
+        )
+    if len(set(keys)) != len(keys):
+        raise InvalidOptionError(f"sort_by names a column twice: {keys!r}")
+    return keys
 
 
 def _canonical_compression(value: str) -> str:

@@ -126,6 +126,29 @@ class _Size(click.ParamType):  # type: ignore[type-arg]
 SIZE = _Size()
 
 
+def _columns(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    """An option callback parsing ``col[,col...]`` into a tuple of column names."""
+    if value is None:
+        return None
+    columns = tuple(column.strip() for column in value.split(","))
+    if not all(columns):
+        raise click.BadParameter(f"expected col[,col...], got {value!r}", ctx, param)
+    return columns
+
+
+def _sort_by_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--sort-by",
+        "sort_by",
+        default=None,
+        metavar="COL[,COL...]",
+        callback=_columns,
+        help=help_text,
+    )
+
+
 def _table_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """The options every table command shares: the table, backend, locations and --json.
 
@@ -264,6 +287,10 @@ def _load_problem(name: str) -> str | None:
 @cli.command()
 @_table_options
 @_partition_option("Partition to report (repeatable); default: every partition.")
+@_sort_by_option(
+    "Also count, per partition, the files out of the first column's order (UNSORTED; "
+    "0: laid out by it)."
+)
 def inspect(
     backend: str,
     root: str,
@@ -272,6 +299,7 @@ def inspect(
     storage_options: dict[str, str],
     as_json: bool,
     partitions: tuple[PartitionSpec, ...],
+    sort_by: tuple[str, ...] | None,
 ) -> None:
     """Show files, small files, bytes and rows per partition. Writes nothing.
 
@@ -279,7 +307,7 @@ def inspect(
     --backend delta-s3), or by --root and --table.
     """
     opened = _open(backend, root, table_paths, storage_options)
-    report = opened.inspect_partitions(table_name, partitions or None)
+    report = opened.inspect_partitions(table_name, partitions or None, sort_by=sort_by)
     _emit(report, as_json, cli_render.render_inspection)
     _warn_absent(
         opened, report, [stats.partition for stats in report.partitions if not stats.file_count]
@@ -361,6 +389,11 @@ def inspect(
     "its partitions. Default: POINTLINE_STORAGE_LEASE_SECONDS, else 600.",
 )
 @executor_options
+@_sort_by_option(
+    "Lay each compacted partition out by these columns: files sorted, each covering its "
+    "own range of the first. A partition with fewer than --min-small-files files out of "
+    "that order is skipped (already_sorted)."
+)
 @click.pass_context
 def compact(
     ctx: click.Context,
@@ -383,6 +416,7 @@ def compact(
     lease_seconds: float | None,
     workers: int | None,
     dask_scheduler: str | None,
+    sort_by: tuple[str, ...] | None,
 ) -> None:
     """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -439,6 +473,7 @@ def compact(
                 compression=compression,
                 lease_seconds=lease_seconds,
                 executor=executor,
+                sort_by=sort_by,
             )
     except CompactionFailedError as exc:
         stopped_by = None

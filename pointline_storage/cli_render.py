@@ -17,6 +17,7 @@ from pointline_storage.models import (
     KEEP_NESTED_TABLE,
     KEEP_NOT_TABLE_FILE,
     KEEP_OUTSIDE_LAYOUT,
+    SKIP_ALREADY_SORTED,
     SKIP_BELOW_MIN_SMALL_FILES,
     SKIP_CHANGED_SINCE_PLAN,
     SKIP_NO_FILES,
@@ -76,6 +77,7 @@ def format_count(count: int | None) -> str:
 
 def render_inspection(report: TableInspection) -> str:
     """One row per partition (files, small files, bytes, rows) and a summary line."""
+    sorting = report.sort_by is not None
     rows = [
         [
             format_partition(stats.partition),
@@ -83,10 +85,13 @@ def render_inspection(report: TableInspection) -> str:
             format_count(stats.small_file_count),
             format_bytes(stats.total_bytes),
             format_count(stats.total_rows),
+            *([format_count(stats.unsorted_files)] if sorting else []),
         ]
         for stats in report.partitions
     ]
-    table = _table(["PARTITION", "FILES", "SMALL", "BYTES", "ROWS"], rows, right={1, 2, 3, 4})
+    header = ["PARTITION", "FILES", "SMALL", "BYTES", "ROWS"]
+    header += [f"UNSORTED BY {report.sort_by[0]}"] if report.sort_by else []
+    table = _table(header, rows, right=set(range(1, len(header))))
     stats = report.partitions
     row_counts = [s.total_rows for s in stats]
     total_rows = None if None in row_counts else sum(r for r in row_counts if r is not None)
@@ -253,8 +258,18 @@ def _note(result: PartitionCompactionResult, report: CompactionReport, not_attem
         return not_attempted
     if result.status == "compacted":
         return f"{_plural(result.files_removed, 'file')} rewritten into {result.files_added}"
+    if result.status == "would_compact" and report.sort_by:
+        return (
+            f"{result.unsorted_files} files out of {report.sort_by[0]} order "
+            f">= min {report.min_small_files}"
+        )
     if result.status == "would_compact":
         return f"{result.small_file_count} small files >= min {report.min_small_files}"
+    if result.skipped_reason == SKIP_ALREADY_SORTED and report.sort_by:
+        return (
+            f"{SKIP_ALREADY_SORTED} by {report.sort_by[0]} "
+            f"({result.unsorted_files} out of order < {report.min_small_files})"
+        )
     if result.skipped_reason == SKIP_BELOW_MIN_SMALL_FILES:
         return (
             f"{SKIP_BELOW_MIN_SMALL_FILES} ({result.small_file_count} < {report.min_small_files})"
@@ -273,9 +288,10 @@ def _compaction_summary(report: CompactionReport) -> str:
     not_attempted = statuses.count("not_attempted")
     if not_attempted:
         counts += f", {not_attempted} not attempted"
+    sorting = f", sorted by {','.join(report.sort_by)}" if report.sort_by else ""
     settings = (
         f"target {format_bytes(report.target_file_size_bytes)}, "
-        f"min small files {report.min_small_files}; {report.duration_seconds:.2f} s"
+        f"min small files {report.min_small_files}{sorting}; {report.duration_seconds:.2f} s"
     )
     before, after = report.version_before, report.version_after
     if report.dry_run:

@@ -40,6 +40,7 @@ class PartitionOptimizer(Protocol):
         lease_seconds: float | None = None,
         executor: concurrent.futures.Executor | None = None,
         shards: int | None = None,
+        sort_by: Iterable[str] | None = None,
     ) -> CompactionReport:
         """Rewrite the small files of the named partitions; see ``Backend``."""
         ...
@@ -48,6 +49,8 @@ class PartitionOptimizer(Protocol):
         self,
         table_name: str,
         partitions: Iterable[PartitionSpec | PartitionKey] | None = None,
+        *,
+        sort_by: Iterable[str] | None = None,
     ) -> TableInspection:
         """Return per-partition file statistics without writing anything."""
         ...

@@ -52,6 +52,7 @@ def compact_partitions(
     max_spill_size: int | None,
     compression: str | None,
     lease_seconds: float | None,
+    sort_by: tuple[str, ...] | None,
 ) -> CompactionReport:
     """Rewrite the small files of the named partitions into fewer, larger files.
 
@@ -75,6 +76,13 @@ def compact_partitions(
     A backend that leases partitions takes ``lease_seconds`` (positive, or ``None`` for its
     default), and may stop at a safe point on SIGINT/SIGTERM with
     ``pointline_storage.stop_on_signals``, raising ``request.error(report)``.
+    ``sort_by`` (optional: a backend whose implementation leaves it out never gets it; the
+    facade refuses it there): ``None``, or distinct non-empty column names. Rewrite each
+    compacted partition so its files are sorted by these columns (lexicographically) and
+    cover disjoint ranges of the first; refuse, before writing, columns the table cannot
+    be sorted by. Skip a partition with fewer than ``min_small_files`` files out of that
+    order as ``SKIP_ALREADY_SORTED``, so that a rerun rewrites nothing; report each
+    partition's ``unsorted_files``.
     """
 
 
@@ -124,8 +132,13 @@ def execute_plan(
 def inspect_partitions(
     table_name: str,
     partitions: tuple[PartitionSpec, ...] | None,
+    sort_by: tuple[str, ...] | None,
 ) -> TableInspection:
-    """Return per-partition file statistics, reading the table state once; write nothing."""
+    """Return per-partition file statistics, reading the table state once; write nothing.
+
+    ``sort_by`` (optional, as for ``compact_partitions``): also fill each partition's
+    ``unsorted_files`` for the first of these columns.
+    """
 
 
 @hookspec(firstresult=True)

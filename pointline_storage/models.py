@@ -40,6 +40,9 @@ SKIP_NOTHING_TO_COMPACT = "nothing_to_compact"
 #: compacted or deleted it since), so the plan no longer describes it. Files appended
 #: since the plan do not count as a change.
 SKIP_CHANGED_SINCE_PLAN = "changed_since_plan"
+#: With ``sort_by``: fewer than ``min_small_files`` of the partition's files stand out of
+#: the first sort key's order (see ``PartitionStats.unsorted_files``); 0 means laid out.
+SKIP_ALREADY_SORTED = "already_sorted"
 
 #: Statuses of partitions a plan selected for compaction (skipped ones aside).
 _PLANNED_STATUSES: tuple[PartitionStatus, ...] = (
@@ -96,6 +99,8 @@ class PartitionCompactionResult(_Serialisable):
         files_removed: Files this compaction rewrote (and removed from the table), as its
             commit records them.
         files_added: Files this compaction wrote.
+        unsorted_files: With ``sort_by``, the partition's files out of the first key's
+            order before the call (see :class:`PartitionStats`); else ``None``.
     """
 
     partition: PartitionKey
@@ -111,6 +116,7 @@ class PartitionCompactionResult(_Serialisable):
     rows_after: int | None = None
     files_removed: int = 0
     files_added: int = 0
+    unsorted_files: int | None = None
 
     def __post_init__(self) -> None:
         if (self.skipped_reason is not None) != (self.status == "skipped"):
@@ -160,6 +166,7 @@ class PartitionCompactionResult(_Serialisable):
             rows_after=None if after is None else after.total_rows,
             files_removed=files_removed,
             files_added=files_added,
+            unsorted_files=stats.unsorted_files,
         )
 
     def measured(self, after: PartitionStats) -> PartitionCompactionResult:
@@ -194,6 +201,8 @@ class CompactionReport(_Serialisable):
         duration_seconds: Wall-clock time of the whole call.
         partition_kinds: The :data:`~pointline_storage.ValueKind` of each partition
             column, in order, as the table defines it; empty if the backend does not say.
+        sort_by: The columns the compacted partitions were laid out by (``None``: not
+            sorted).
 
     Build one with :meth:`from_results`, which derives every counter; constructing one
     whose counters disagree with its results raises ``ValueError``.
@@ -214,6 +223,7 @@ class CompactionReport(_Serialisable):
     version_after: int | None = None
     duration_seconds: float = 0.0
     partition_kinds: tuple[str, ...] = ()
+    sort_by: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         statuses = Counter(result.status for result in self.partitions)
@@ -259,6 +269,7 @@ class CompactionReport(_Serialisable):
         version_before: int | None = None,
         version_after: int | None = None,
         partition_kinds: tuple[str, ...] = (),
+        sort_by: tuple[str, ...] | None = None,
     ) -> CompactionReport:
         """The report of a call, its counters derived from ``results`` (in any order).
 
@@ -289,6 +300,7 @@ class CompactionReport(_Serialisable):
             version_after=version_after,
             duration_seconds=time.perf_counter() - started,
             partition_kinds=partition_kinds,
+            sort_by=sort_by,
         )
 
     def failure(self) -> CompactionFailedError:
@@ -434,6 +446,11 @@ class PartitionStats(_Serialisable):
             with another file within it (see ``count_small_files``).
         total_bytes: Total size of the files.
         total_rows: Total rows (``None`` if the table lacks row statistics).
+        unsorted_files: When inspected with ``sort_by``: how many files stand out of the
+            first key's order, the fewest whose removal leaves the others covering
+            pairwise disjoint ranges of the key (ranges may touch), as the file statistics
+            show them; a file without statistics on the key always counts. ``0``: laid
+            out by the key. ``None`` when not asked for.
     """
 
     partition: PartitionKey
@@ -441,22 +458,31 @@ class PartitionStats(_Serialisable):
     small_file_count: int
     total_bytes: int
     total_rows: int | None
+    unsorted_files: int | None = None
 
     @classmethod
     def empty(cls, partition: PartitionKey) -> PartitionStats:
         """The statistics of a partition that holds no file."""
         return cls(partition, 0, 0, 0, 0)
 
-    def skip_reason(self, *, min_small_files: int, can_merge: bool) -> str | None:
+    def skip_reason(
+        self, *, min_small_files: int, can_merge: bool, sorting: bool = False
+    ) -> str | None:
         """Why a compaction skips this partition, or ``None`` if it is to be compacted.
 
         Args:
             min_small_files: The caller's threshold.
             can_merge: Whether the engine would rewrite anything (e.g. two small files fit
                 together within the target).
+            sorting: A sorted compaction (``sort_by``): ``unsorted_files`` decides
+                instead of the small files, since the sort rewrites the whole partition;
+                fewer than ``min_small_files`` of them is ``SKIP_ALREADY_SORTED``.
         """
         if self.file_count == 0:
             return SKIP_NO_FILES
+        if sorting:
+            unsorted = self.unsorted_files or 0
+            return SKIP_ALREADY_SORTED if unsorted < min_small_files else None
         if self.small_file_count < min_small_files:
             return SKIP_BELOW_MIN_SMALL_FILES
         if not can_merge:
@@ -478,6 +504,7 @@ class TableInspection(_Serialisable):
             partition with no files appears with zero counts).
         partition_kinds: The :data:`~pointline_storage.ValueKind` of each partition
             column, in order, as the table defines it; empty if the backend does not say.
+        sort_by: The sort keys the layout was checked against (``None``: not checked).
     """
 
     table_name: str
@@ -486,6 +513,7 @@ class TableInspection(_Serialisable):
     version: int | None
     partitions: tuple[PartitionStats, ...]
     partition_kinds: tuple[str, ...] = ()
+    sort_by: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         problems = _order_problems(self.partition_keys, self.partitions)
@@ -499,7 +527,7 @@ class TableInspection(_Serialisable):
 
         Partition columns come first, typed by ``partition_kinds`` (see
         :mod:`pointline_storage.arrow_tables`), then ``file_count``, ``small_file_count``,
-        ``total_bytes`` and ``total_rows``. For pandas or polars:
+        ``total_bytes``, ``total_rows`` and ``unsorted_files``. For pandas or polars:
         ``inspection.to_arrow().to_pandas()``, ``polars.from_arrow(inspection.to_arrow())``.
         """
         from pointline_storage.arrow_tables import inspection_table

@@ -20,7 +20,13 @@ from pointline_storage import (
 from pointline_storage.sample import order_events
 
 DAYS = (dt.date(2024, 1, 2), dt.date(2024, 1, 3))
-INSPECTION_COLUMNS = ["file_count", "small_file_count", "total_bytes", "total_rows"]
+INSPECTION_COLUMNS = [
+    "file_count",
+    "small_file_count",
+    "total_bytes",
+    "total_rows",
+    "unsorted_files",
+]
 
 
 def inspection(partition_keys: tuple[str, ...], *partitions: PartitionStats) -> TableInspection:
@@ -49,6 +55,7 @@ def test_a_real_inspection_converts_with_typed_partition_columns(tmp_path: Path)
             ("small_file_count", pa.int64()),
             ("total_bytes", pa.int64()),
             ("total_rows", pa.int64()),
+            ("unsorted_files", pa.int64()),
         ]
     )
     assert table.to_pylist() == [
@@ -59,6 +66,7 @@ def test_a_real_inspection_converts_with_typed_partition_columns(tmp_path: Path)
             "small_file_count": 2,
             "total_bytes": stats.total_bytes,
             "total_rows": 6,
+            "unsorted_files": None,
         }
         for stats in report.partitions
     ]
@@ -89,6 +97,7 @@ def test_partition_types_follow_the_canonical_values() -> None:
         "small_file_count": [1, 0],
         "total_bytes": [10, 20],
         "total_rows": [None, 5],
+        "unsorted_files": [None, None],
     }
 
 
@@ -103,6 +112,7 @@ def test_an_empty_or_unpartitioned_inspection_keeps_its_columns() -> None:
             "small_file_count": 3,
             "total_bytes": 30,
             "total_rows": 9,
+            "unsorted_files": None,
         }
     ]
 
@@ -175,6 +185,7 @@ def test_partition_kinds_type_the_columns_as_the_table_does() -> None:
         "small_file_count": 1,
         "total_bytes": 10,
         "total_rows": 1,
+        "unsorted_files": None,
     }
     assert table.slice(1).to_pylist()[0]["code"] == "null"
     assert [table[column][1].as_py() for column in keys[1:]] == [None] * 4

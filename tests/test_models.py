@@ -153,6 +153,7 @@ def test_compaction_report_to_dict_uses_lists() -> None:
         "rows_after": 100,
         "files_removed": 12,
         "files_added": 1,
+        "unsorted_files": None,
     }
     assert second["partition"] == {"exchange": "szse", "trading_date": "2024-01-02"}
     assert second["skipped_reason"] == "below_min_small_files"
@@ -195,6 +196,7 @@ def test_inspection_to_dict_nests_partition_stats() -> None:
             "small_file_count": 2,
             "total_bytes": 3000,
             "total_rows": None,
+            "unsorted_files": None,
         }
     ]
 

@@ -20,9 +20,15 @@ class that overrides the ``NotImplementedError`` fixtures of :class:`BackendFixt
 """
 
 from pointline_storage.testing.compaction import AbstractCompactionTests
-from pointline_storage.testing.fixtures import BackendFixtures, sample_rows, sorted_rows
+from pointline_storage.testing.fixtures import (
+    BackendFixtures,
+    interleaved_rows,
+    sample_rows,
+    sorted_rows,
+)
 from pointline_storage.testing.inspection import AbstractInspectionTests
 from pointline_storage.testing.partition_types import AbstractPartitionTypeTests
+from pointline_storage.testing.sorting import AbstractSortingTests
 from pointline_storage.testing.table_copies import TableCopies
 from pointline_storage.testing.vacuum import AbstractVacuumTests
 
@@ -31,9 +37,11 @@ class AbstractBackendTests(
     AbstractCompactionTests,
     AbstractInspectionTests,
     AbstractPartitionTypeTests,
+    AbstractSortingTests,
     AbstractVacuumTests,
 ):
-    """Every conformance test: compaction, inspection, typed partitions and vacuum."""
+    """Every conformance test: compaction, inspection, typed partitions, sorted compaction
+    and vacuum."""
 
 
 __all__ = [
@@ -41,9 +49,11 @@ __all__ = [
     "AbstractCompactionTests",
     "AbstractInspectionTests",
     "AbstractPartitionTypeTests",
+    "AbstractSortingTests",
     "AbstractVacuumTests",
     "BackendFixtures",
     "TableCopies",
+    "interleaved_rows",
     "sample_rows",
     "sorted_rows",
 ]

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from pointline_storage import Backend, PartitionKey
@@ -41,6 +42,22 @@ def sample_rows(files_per_partition: int = SAMPLE_FILES_PER_PARTITION) -> pa.Tab
     )
 
 
+def interleaved_rows(files_per_partition: int = SAMPLE_FILES_PER_PARTITION) -> pa.Table:
+    """:func:`sample_rows` reordered so that, written ``SAMPLE_ROWS_PER_FILE`` rows per
+    file, every file of a partition spans the partition's whole ``ts`` range (as files
+    per source do), instead of each covering the next stretch of time."""
+    rows = sample_rows(files_per_partition)
+    number = pc.subtract(
+        rows["order_id"], pc.multiply(pc.divide(rows["order_id"], 1_000_000), 1_000_000)
+    )
+    source = pc.subtract(
+        number, pc.multiply(pc.divide(number, files_per_partition), files_per_partition)
+    )
+    rows = rows.append_column("__source", source)
+    order = [(column, "ascending") for column in (*SAMPLE_PARTITION_BY, "__source", "ts")]
+    return rows.sort_by(order).drop_columns(["__source"])
+
+
 def sorted_rows(table: pa.Table) -> pa.Table:
     """Rows in a canonical order and column order, for whole-content comparison."""
     table = table.select(sorted(table.column_names))
@@ -67,6 +84,10 @@ class BackendFixtures:
     #: Whether ``compact_partitions`` takes ``partitions_per_commit`` (a format that
     #: commits at all). ``False``: the facade must refuse a value for it.
     supports_partitions_per_commit = True
+    #: Whether ``compact_partitions`` and ``inspect_partitions`` take ``sort_by``.
+    #: ``False``: the facade refuses it (``UnsupportedOptionError``), and the suite checks
+    #: that it does.
+    supports_sort_by = False
 
     @pytest.fixture
     def make_backend(self) -> Callable[[], Backend]:
@@ -127,6 +148,13 @@ class BackendFixtures:
         """Create the partitioned sample table of many small files; return its name."""
         write_table("orders", sample_rows(), SAMPLE_PARTITION_BY, SAMPLE_ROWS_PER_FILE)
         return "orders"
+
+    @pytest.fixture
+    def unsorted_table(self, write_table: WriteTable) -> str:
+        """Create the sample table with every file spanning its partition's ``ts`` range
+        (:func:`interleaved_rows`); return its name."""
+        write_table("sources", interleaved_rows(), SAMPLE_PARTITION_BY, SAMPLE_ROWS_PER_FILE)
+        return "sources"
 
     @pytest.fixture
     def unpartitioned_table(self, write_table: WriteTable) -> str:

@@ -1,10 +1,15 @@
 """The one compaction pipeline of the Delta backends: plan every named partition from one
 snapshot scan, compact the planned ones in batches (one commit per batch, a failed batch
-redone one partition per commit), and report every partition once."""
+redone one partition per commit), and report every partition once.
+
+Sorted compaction (``sort_by``) is the same pipeline: the plan also reads each partition's
+layout (:mod:`~pointline_storage_delta.layout`) and the engine call is ``optimize.z_order``.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +25,7 @@ from pointline_storage import (
 )
 from pointline_storage_delta.batches import Batch, Filter, make_batches
 from pointline_storage_delta.engine_options import EngineOptions
+from pointline_storage_delta.layout import with_layout
 from pointline_storage_delta.planner import plan_partitions
 from pointline_storage_delta.snapshot import (
     DeltaSnapshot,
@@ -42,6 +48,7 @@ class CompactionOptions:
     continue_on_error: bool
     partitions_per_commit: int
     engine: EngineOptions
+    sort_by: tuple[str, ...] | None = None
 
 
 def compact_partitions(
@@ -79,12 +86,17 @@ def compact_partitions(
     stop = stop or StopRequest()
     target = snapshot.target_file_size(options.target_file_size_bytes)
     scan = scan_partitions(snapshot, target)
+    sorting = options.sort_by is not None
+    if options.sort_by is not None:
+        laid_out = with_layout(snapshot, scan.stats, options.sort_by, table_name=table_name)
+        scan = dataclasses.replace(scan, stats=laid_out)
     plan = plan_partitions(
         partitions,
         scan,
         min_small_files=options.min_small_files,
         refused=refused,
         planned_files=planned_files,
+        sorting=sorting,
     )
     results: dict[PartitionKey, PartitionCompactionResult] = {}
 
@@ -96,7 +108,7 @@ def compact_partitions(
     for result in (*settled, *plan.settled):
         record(result)
     failure: Exception | None = None if options.continue_on_error else plan.refusal
-    runner = _Runner(snapshot, scan, target, options.engine, record, stop)
+    runner = _Runner(snapshot, scan, target, options.engine, record, stop, options.sort_by)
     planned = {stats.partition: stats for stats in plan.to_compact}
     batches = make_batches(
         list(planned),
@@ -126,6 +138,7 @@ def compact_partitions(
         version_before=snapshot.version,
         version_after=snapshot.table.version(),
         partition_kinds=snapshot.partition_kinds,
+        sort_by=options.sort_by,
     )
     if stop.requested and not options.dry_run:
         raise stop.error(report) from failure
@@ -145,8 +158,10 @@ class _Runner:
         engine: EngineOptions,
         record: Record,
         stop: StopRequest,
+        sort_by: tuple[str, ...] | None,
     ) -> None:
         self.snapshot = snapshot
+        self.sort_by = sort_by
         self.plan_scan = plan_scan
         self.target = target
         self.arguments: dict[str, Any] = engine.compact_arguments()
@@ -233,7 +248,17 @@ class _Runner:
 
     def _compact(self, filters: tuple[Filter, ...]) -> dict[str, Any]:
         self._latest = None
-        return self.snapshot.table.optimize.compact(
+        optimize = self.snapshot.table.optimize
+        if self.sort_by is not None:
+            # One key (sort_keys refuses more): the engine's Z-order of a single column is
+            # that column's order.
+            return optimize.z_order(
+                list(self.sort_by),
+                partition_filters=list(filters) or None,
+                target_size=self.target,
+                **self.arguments,
+            )
+        return optimize.compact(
             partition_filters=list(filters) or None, target_size=self.target, **self.arguments
         )
 

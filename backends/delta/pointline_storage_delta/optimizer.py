@@ -37,6 +37,7 @@ from pointline_storage.redaction import secrets_masked
 from pointline_storage_delta import compaction, lease_listing, leases, vacuum
 from pointline_storage_delta.engine_errors import engine_errors
 from pointline_storage_delta.engine_options import EngineOptions
+from pointline_storage_delta.layout import statistics, with_layout
 from pointline_storage_delta.planner import plan_partitions
 from pointline_storage_delta.snapshot import (
     DeltaSnapshot,
@@ -44,6 +45,7 @@ from pointline_storage_delta.snapshot import (
     partition_files,
     scan_partitions,
 )
+from pointline_storage_delta.sort_keys import check_sort_keys
 
 
 class DeltaPartitionOptimizer:
@@ -117,12 +119,15 @@ class DeltaPartitionOptimizer:
         max_spill_size: int | None,
         compression: str | None,
         lease_seconds: float | None,
+        sort_by: tuple[str, ...] | None,
     ) -> CompactionReport:
         """Compact the named partitions; see ``pointline_storage.Backend``.
 
         A real run first leases every named partition (:mod:`~pointline_storage_delta.leases`)
         and plans from the version loaded once the leases are held; partitions another
-        compaction holds are reported ``failed``.
+        compaction holds are reported ``failed``. With ``sort_by`` (one column, see
+        :mod:`~pointline_storage_delta.sort_keys`), each compacted partition is rewritten
+        whole by ``optimize.z_order``.
         """
         started = time.perf_counter()
         options = compaction.CompactionOptions(
@@ -136,6 +141,7 @@ class DeltaPartitionOptimizer:
                 max_spill_size=max_spill_size,
                 compression=compression,
             ),
+            sort_by=sort_by,
         )
         with self._guarded():
             location, snapshot = self.open(table_name)
@@ -143,6 +149,10 @@ class DeltaPartitionOptimizer:
                 table_name, partitions, snapshot.partition_columns, snapshot.render
             )
             snapshot.target_file_size(target_file_size_bytes)  # refuse a bad one before leasing
+            if sort_by is not None:  # before the leases: they are the first write
+                check_sort_keys(
+                    snapshot, sort_by, table_name=table_name, statistics=statistics(snapshot)
+                )
             taking = (
                 nullcontext(leases.PartitionLeases())
                 if dry_run
@@ -258,14 +268,20 @@ class DeltaPartitionOptimizer:
 
     @hookimpl
     def inspect_partitions(
-        self, table_name: str, partitions: tuple[PartitionSpec, ...] | None
+        self,
+        table_name: str,
+        partitions: tuple[PartitionSpec, ...] | None,
+        sort_by: tuple[str, ...] | None,
     ) -> TableInspection:
         """Per-partition statistics from one snapshot scan; see ``pointline_storage.Backend``."""
         with self._guarded():
-            return self._inspect(table_name, partitions)
+            return self._inspect(table_name, partitions, sort_by)
 
     def _inspect(
-        self, table_name: str, partitions: tuple[PartitionSpec, ...] | None
+        self,
+        table_name: str,
+        partitions: tuple[PartitionSpec, ...] | None,
+        sort_by: tuple[str, ...] | None,
     ) -> TableInspection:
         _, snapshot = self.open(table_name)
         target = snapshot.target_file_size(None)
@@ -275,6 +291,8 @@ class DeltaPartitionOptimizer:
                 table_name, partitions, snapshot.partition_columns, snapshot.render
             )
             stats = {key: stats.get(key) or PartitionStats.empty(key) for key in keys}
+        if sort_by is not None:
+            stats = with_layout(snapshot, stats, sort_by, table_name=table_name)
         return TableInspection(
             table_name=table_name,
             partition_keys=snapshot.partition_columns,
@@ -282,6 +300,7 @@ class DeltaPartitionOptimizer:
             version=snapshot.version,
             partitions=tuple(stats[key] for key in sorted(stats)),
             partition_kinds=snapshot.partition_kinds,
+            sort_by=sort_by,
         )
 
     @hookimpl

@@ -45,6 +45,7 @@ def plan_partitions(
     min_small_files: int,
     refused: Mapping[PartitionKey, str],
     planned_files: Mapping[PartitionKey, Sequence[str]] | None = None,
+    sorting: bool = False,
 ) -> PartitionPlan:
     """Decide, for each named partition, whether it is worth compacting.
 
@@ -54,6 +55,10 @@ def plan_partitions(
     within the target as ``nothing_to_compact`` (the engine would rewrite nothing).
     Executing a plan (``planned_files``: partition -> the files it was planned on), one
     whose planned files are not all live any more is skipped as ``changed_since_plan``.
+
+    When ``sorting``, the statistics carry ``unsorted_files`` and decide instead: a
+    partition with fewer than ``min_small_files`` files out of the key's order is skipped
+    as ``already_sorted``; any other is rewritten whole, however large its files.
     """
     to_compact = []
     settled = []
@@ -72,7 +77,9 @@ def plan_partitions(
             settled.append(PartitionCompactionResult.from_stats(stats, "failed", error=error))
         elif (reason := _changed(partition, planned_files, live)) or (
             reason := stats.skip_reason(
-                min_small_files=min_small_files, can_merge=partition in scan.mergeable
+                min_small_files=min_small_files,
+                can_merge=partition in scan.mergeable,
+                sorting=sorting,
             )
         ):
             settled.append(

@@ -38,6 +38,8 @@ def partition_key(values: Mapping[str, object], columns: list[str]) -> Partition
 class DeltaFixtures(BackendFixtures):
     """Fixtures reading Delta tables directly with deltalake, independently of the backend."""
 
+    supports_sort_by = True
+
     @pytest.fixture
     def table_uri(self) -> Callable[[str], str]:
         """Return a function giving the URI deltalake opens for a table name."""
