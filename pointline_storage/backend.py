@@ -209,12 +209,6 @@ class Backend:
             _require_seconds("lease_seconds", lease_seconds)
         _check_executor(executor, shards)
         keys = _sort_keys(sort_by)
-        if executor is not None and keys is not None:
-            # A plan carries no sort key yet: a sharded sorted compaction would be plain.
-            raise InvalidOptionError(
-                "sort_by cannot be combined with executor yet; run the sorted compaction "
-                "without executor, or compact plainly with executor"
-            )
         if executor is not None and not dry_run:
             started = time.perf_counter()
             plan = self.plan_compaction(
@@ -222,6 +216,7 @@ class Backend:
                 partitions=specs,
                 target_file_size_bytes=target_file_size_bytes,
                 min_small_files=min_small_files,
+                sort_by=keys,
             )
             return self._execute_sharded(
                 plan,
@@ -263,6 +258,7 @@ class Backend:
         partitions: Iterable[PartitionSpec | PartitionKey],
         target_file_size_bytes: int | None = None,
         min_small_files: int = DEFAULT_MIN_SMALL_FILES,
+        sort_by: Iterable[str] | None = None,
     ) -> CompactionPlan:
         """Plan a compaction without doing it: what :meth:`compact_partitions` would do.
 
@@ -275,6 +271,8 @@ class Backend:
             partitions: As for :meth:`compact_partitions`.
             target_file_size_bytes: As for :meth:`compact_partitions`.
             min_small_files: As for :meth:`compact_partitions`.
+            sort_by: As for :meth:`compact_partitions`: the plan carries it, and executing
+                it lays each planned partition out by these columns.
 
         Raises:
             InvalidPartitionError: a partition does not match the table's columns or types.
@@ -283,6 +281,7 @@ class Backend:
             UnsupportedOperationError: the backend cannot plan (an optional hook).
         """
         specs = partition_specs(partitions)
+        keys = _sort_keys(sort_by)
         if target_file_size_bytes is not None:
             _require_int(
                 "target_file_size_bytes", target_file_size_bytes, minimum=1, maximum=MAX_INT64
@@ -296,6 +295,7 @@ class Backend:
             partitions=specs,
             target_file_size_bytes=target_file_size_bytes,
             min_small_files=min_small_files,
+            sort_by=keys,
         )
 
     def execute_plan(

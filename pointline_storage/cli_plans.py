@@ -57,6 +57,10 @@ def _decorated(function: Callable[..., Any], *decorators: Callable[..., Any]) ->
 
 def _plan_options(base: ModuleType) -> list[Callable[..., Any]]:
     return [
+        base._sort_by_option(
+            "Plan a sorted compaction: executing the plan lays each partition out by these "
+            "columns (see compact --sort-by)."
+        ),
         click.option(
             "--target-file-size",
             type=base.SIZE,
@@ -155,6 +159,7 @@ def plan(
     target_file_size: int | None,
     min_small_files: int,
     output: Path | None,
+    sort_by: tuple[str, ...] | None,
 ) -> None:
     """Plan a compaction and write the plan as JSON; writes nothing to the table.
 
@@ -171,6 +176,7 @@ def plan(
         partitions=partitions,
         target_file_size_bytes=target_file_size,
         min_small_files=min_small_files,
+        sort_by=sort_by,
     )
     if output is None:
         click.echo(made.to_json())

@@ -92,11 +92,13 @@ def plan_compaction(
     partitions: tuple[PartitionSpec, ...],
     target_file_size_bytes: int | None,
     min_small_files: int,
+    sort_by: tuple[str, ...] | None,
 ) -> CompactionPlan:
     """Optional: plan what ``compact_partitions`` would do, from one read of the table; write
     nothing and take no lease.
 
-    Arguments are validated as for ``compact_partitions``. Return a ``CompactionPlan``
+    Arguments are validated as for ``compact_partitions``; a plan made with ``sort_by``
+    carries it, and ``execute_plan`` lays its partitions out by it. Return a ``CompactionPlan``
     naming the version read, each partition worth compacting with its statistics and
     the live files it was planned on, and the others as skipped results. Without this
     hook (or ``execute_plan``), ``Backend.plan_compaction`` raises

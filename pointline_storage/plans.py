@@ -8,14 +8,17 @@ The JSON form (``"format": 1``) is one object::
 
     {"format": 1, "table_name": "trades", "partition_keys": ["exchange", "trading_date"],
      "partition_kinds": ["string", "date"], "version": 12,
-     "target_file_size_bytes": 104857600, "min_small_files": 8,
+     "target_file_size_bytes": 104857600, "min_small_files": 8, "sort_by": null,
      "partitions": [{"partition": [["exchange", "sse"], ["trading_date", "2024-01-02"]],
                      "file_count": 40, "small_file_count": 40, "total_bytes": 41000,
-                     "total_rows": 400, "files": ["exchange=sse/.../part-0.parquet", ...]}],
+                     "total_rows": 400, "unsorted_files": null,
+                     "files": ["exchange=sse/.../part-0.parquet", ...]}],
      "skipped": [{"partition": [["exchange", "szse"], ...], "status": "skipped",
                   "skipped_reason": "below_min_small_files", ...every result field}]}
 
-``partition`` is a list of ``[column, value]`` pairs in partition-column order (values
+``sort_by`` is ``null`` or the list of columns executing the plan lays partitions out by
+(then each planned partition's ``unsorted_files`` is a count). ``partition`` is a list of
+``[column, value]`` pairs in partition-column order (values
 canonical, as in :data:`~pointline_storage.partitions.PartitionKey`); ``files`` are the
 live data files the partition was planned on, as the table's log names them; a skipped
 entry holds every field of :class:`~pointline_storage.models.PartitionCompactionResult`.
@@ -79,6 +82,9 @@ class CompactionPlan:
         skipped: Results of the named partitions not worth compacting, sorted.
         partition_kinds: The ``ValueKind`` of each partition column, as reports carry
             them (``()`` if the backend does not say).
+        sort_by: The columns executing the plan lays each partition out by (``None``:
+            plain compaction); planned partitions' statistics then carry
+            ``unsorted_files``.
     """
 
     table_name: str
@@ -89,6 +95,7 @@ class CompactionPlan:
     partitions: tuple[PlannedPartition, ...]
     skipped: tuple[PartitionCompactionResult, ...] = ()
     partition_kinds: tuple[str, ...] = ()
+    sort_by: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         keys = [planned.partition for planned in self.partitions]
@@ -129,6 +136,7 @@ class CompactionPlan:
                 "version": self.version,
                 "target_file_size_bytes": self.target_file_size_bytes,
                 "min_small_files": self.min_small_files,
+                "sort_by": None if self.sort_by is None else list(self.sort_by),
                 "partitions": [
                     {
                         **_stats_fields(planned.stats),
@@ -179,6 +187,9 @@ class CompactionPlan:
                 ),
                 skipped=tuple(_result(entry) for entry in data["skipped"]),
                 partition_kinds=tuple(_typed(kind, str) for kind in data["partition_kinds"]),
+                sort_by=None
+                if data["sort_by"] is None
+                else tuple(_typed(column, str) for column in data["sort_by"]),
             )
         except InvalidPlanError:
             raise
@@ -279,17 +290,24 @@ def _stats_fields(stats: PartitionStats) -> dict[str, Any]:
     return {field: getattr(stats, field) for field in _STATS_FIELDS}
 
 
-_STATS_FIELDS = ("file_count", "small_file_count", "total_bytes", "total_rows")
+_STATS_FIELDS = (
+    "file_count",
+    "small_file_count",
+    "total_bytes",
+    "total_rows",
+    "unsorted_files",
+)
 
 
 def _stats(entry: dict[str, Any]) -> PartitionStats:
-    rows = entry["total_rows"]
+    rows, unsorted = entry["total_rows"], entry["unsorted_files"]
     return PartitionStats(
         partition=_key(entry["partition"]),
         file_count=_typed(entry["file_count"], int),
         small_file_count=_typed(entry["small_file_count"], int),
         total_bytes=_typed(entry["total_bytes"], int),
         total_rows=None if rows is None else _typed(rows, int),
+        unsorted_files=None if unsorted is None else _typed(unsorted, int),
     )
 
 

@@ -156,6 +156,7 @@ def execute_sharded(
         engine_skipped=merged.engine_skipped,
         version_before=plan.version,
         version_after=version_after,
+        sort_by=plan.sort_by,
     )
     if not continue_on_error and report.failed_partitions:
         raise report.failure()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import itertools
 from pathlib import Path
@@ -15,6 +16,7 @@ from deltalake import DeltaTable, write_deltalake
 
 from pointline_storage import (
     SKIP_ALREADY_SORTED,
+    CompactionPlan,
     InvalidOptionError,
     PartitionStats,
     PointlineStorageError,
@@ -281,3 +283,51 @@ def test_the_sorted_skip_rule_counts_unsorted_files_not_small_ones(
         PartitionStats.empty(SSE_KEY).skip_reason(min_small_files=0, can_merge=True, sorting=True)
         == "no_files"
     )
+
+
+def test_a_sorted_plan_carries_its_key_through_json_and_executes_sorted(table: Path) -> None:
+    backend = load_backend("delta-local", root=table.parent)
+    before = table_rows(table)
+    plan = backend.plan_compaction(
+        TABLE, partitions=[SSE, SZSE], target_file_size_bytes=SMALL_TARGET, sort_by=["ts"]
+    )
+    assert plan.sort_by == ("ts",)
+    assert [p.stats.unsorted_files for p in plan.partitions] == [SOURCE_FILES - 1] * 2
+    shipped = CompactionPlan.from_json(plan.to_json())
+    assert shipped == plan
+    first, second = shipped.split(2)
+    assert (first.sort_by, second.sort_by) == (("ts",), ("ts",))
+
+    report = backend.execute_plan(first)
+    assert report.sort_by == ("ts",)
+    assert report.succeeded_partitions == 1
+    assert_laid_out(table, dict(first.partitions[0].partition))
+    # The other shard, run on an executor, sorts too; planned again, nothing is left.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        sharded = backend.execute_plan(second, executor=pool, shards=1)
+    assert (sharded.succeeded_partitions, sharded.sort_by) == (1, ("ts",))
+    assert_laid_out(table, SSE)
+    assert_laid_out(table, SZSE)
+    assert table_rows(table).equals(before)
+    again = backend.plan_compaction(
+        TABLE, partitions=[SSE, SZSE], target_file_size_bytes=SMALL_TARGET, sort_by=["ts"]
+    )
+    assert again.partitions == ()
+    assert {r.skipped_reason for r in again.skipped} == {SKIP_ALREADY_SORTED}
+
+
+def test_compact_with_an_executor_sorts(table: Path) -> None:
+    backend = load_backend("delta-local", root=table.parent)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        report = backend.compact_partitions(
+            TABLE,
+            partitions=[SSE, SZSE],
+            target_file_size_bytes=SMALL_TARGET,
+            sort_by=("ts",),
+            executor=pool,
+            shards=2,
+        )
+    assert report.sort_by == ("ts",)
+    assert report.succeeded_partitions == 2
+    assert_laid_out(table, SSE)
+    assert_laid_out(table, SZSE)

@@ -6,6 +6,7 @@ inspection and vacuum logic lives here once.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
@@ -184,6 +185,7 @@ class DeltaPartitionOptimizer:
         partitions: tuple[PartitionSpec, ...],
         target_file_size_bytes: int | None,
         min_small_files: int,
+        sort_by: tuple[str, ...] | None,
     ) -> CompactionPlan:
         """Plan from one scan of the latest version; see ``pointline_storage.Backend``.
 
@@ -195,9 +197,22 @@ class DeltaPartitionOptimizer:
             keys = normalize_partitions(
                 table_name, partitions, snapshot.partition_columns, snapshot.render
             )
+            if sort_by is not None:
+                check_sort_keys(
+                    snapshot, sort_by, table_name=table_name, statistics=statistics(snapshot)
+                )
             target = snapshot.target_file_size(target_file_size_bytes)
             scan = scan_partitions(snapshot, target)
-            plan = plan_partitions(keys, scan, min_small_files=min_small_files, refused={})
+            if sort_by is not None:
+                laid_out = with_layout(snapshot, scan.stats, sort_by, table_name=table_name)
+                scan = dataclasses.replace(scan, stats=laid_out)
+            plan = plan_partitions(
+                keys,
+                scan,
+                min_small_files=min_small_files,
+                refused={},
+                sorting=sort_by is not None,
+            )
             files = partition_files(scan, snapshot.partition_columns)
             return CompactionPlan(
                 table_name=table_name,
@@ -211,6 +226,7 @@ class DeltaPartitionOptimizer:
                 ),
                 skipped=plan.settled,
                 partition_kinds=snapshot.partition_kinds,
+                sort_by=sort_by,
             )
 
     @hookimpl
@@ -239,6 +255,7 @@ class DeltaPartitionOptimizer:
                 max_spill_size=max_spill_size,
                 compression=compression,
             ),
+            sort_by=plan.sort_by,
         )
         keys = tuple(planned.partition for planned in plan.partitions)
         with self._guarded():
