@@ -15,6 +15,8 @@ import pytest
 from deletion_vectors import delete_rows
 from deltalake import DeltaTable, write_deltalake
 from fsspec.implementations.local import LocalFileSystem
+from pointline_storage_delta.engine_errors import EngineFailure
+from tblib import pickling_support
 
 import pointline_storage
 from pointline_storage import (
@@ -103,10 +105,19 @@ def test_an_engine_failure_is_a_storage_error_with_the_engines_words(tmp_path: P
         message = str(caught.value)
         assert "DeltaError" in message
         assert "exceeds numRecords" in message
-        assert type(caught.value.__cause__).__name__ == "DeltaError"
+        # The engine's exception does not pickle: a picklable stand-in keeps its words.
+        cause = caught.value.__cause__
+        assert isinstance(cause, EngineFailure)
+        assert str(cause).startswith("DeltaError: ")
+        assert cause.__traceback__ is not None
         copy = pickle.loads(pickle.dumps(caught.value))
         assert type(copy) is StorageError
         assert str(copy) == message
+        # Pickling that carries the chain (tblib, as dask installs it) works too.
+        pickling_support.install(caught.value)
+        carried = pickle.loads(pickle.dumps(caught.value))
+        assert str(carried) == message
+        assert str(carried.__cause__) == str(cause)
 
 
 def _exported_errors() -> list[type[BaseException]]:

@@ -9,10 +9,15 @@ catch them without importing deltalake. ``PanicException`` even derives from
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
 
 from pointline_storage import PointlineStorageError, StorageError
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 #: Modules whose exception types are the engine's (deltalake's native module and pyo3's).
 ENGINE_MODULES = ("_internal", "pyo3_runtime", "deltalake")
@@ -41,3 +46,42 @@ def engine_errors() -> Iterator[None]:
         if not is_engine_error(exc):
             raise
         raise StorageError(f"the Delta engine failed: {engine_message(exc)}") from exc
+
+
+class EngineFailure(Exception):
+    """A picklable stand-in for an engine exception in a chain: its ``"TypeName: message"``
+    and traceback, without the unimportable type."""
+
+
+def picklable_chain(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Raise the project's errors of ``method`` with every engine exception in their
+    ``__cause__``/``__context__`` chain replaced by an :class:`EngineFailure`.
+
+    Pickling support that carries chains (tblib, which dask installs) would otherwise fail
+    on the engine's exception type. The error is re-raised outside the handler, so Python
+    does not chain the original back in.
+    """
+
+    @functools.wraps(method)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except PointlineStorageError as exc:
+            error = exc
+        _replace_engine_links(error)
+        raise error
+
+    return run
+
+
+def _replace_engine_links(error: BaseException) -> None:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for link in ("__cause__", "__context__"):
+            linked = getattr(current, link)
+            if linked is not None and is_engine_error(linked):
+                stand_in = EngineFailure(engine_message(linked))
+                setattr(current, link, stand_in.with_traceback(linked.__traceback__))
+        current = current.__cause__ or current.__context__

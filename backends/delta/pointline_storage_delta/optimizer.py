@@ -36,7 +36,7 @@ from pointline_storage import (
 from pointline_storage.locations import TableLocation
 from pointline_storage.redaction import secrets_masked
 from pointline_storage_delta import compaction, lease_listing, leases, vacuum
-from pointline_storage_delta.engine_errors import engine_errors
+from pointline_storage_delta.engine_errors import engine_errors, picklable_chain
 from pointline_storage_delta.engine_options import EngineOptions
 from pointline_storage_delta.layout import statistics, with_layout
 from pointline_storage_delta.planner import plan_partitions
@@ -106,6 +106,7 @@ class DeltaPartitionOptimizer:
             yield
 
     @hookimpl
+    @picklable_chain
     def compact_partitions(
         self,
         table_name: str,
@@ -179,6 +180,7 @@ class DeltaPartitionOptimizer:
                 )
 
     @hookimpl
+    @picklable_chain
     def plan_compaction(
         self,
         table_name: str,
@@ -230,6 +232,7 @@ class DeltaPartitionOptimizer:
             )
 
     @hookimpl
+    @picklable_chain
     def execute_plan(
         self,
         plan: CompactionPlan,
@@ -284,6 +287,7 @@ class DeltaPartitionOptimizer:
                 )
 
     @hookimpl
+    @picklable_chain
     def inspect_partitions(
         self,
         table_name: str,
@@ -321,6 +325,7 @@ class DeltaPartitionOptimizer:
         )
 
     @hookimpl
+    @picklable_chain
     def vacuum_table(
         self,
         table_name: str,
@@ -345,6 +350,7 @@ class DeltaPartitionOptimizer:
             )
 
     @hookimpl
+    @picklable_chain
     def list_leases(self, table_name: str, release_stale: bool) -> TableLeases:
         """The table's partition leases; see ``pointline_storage.Backend``."""
         with self._guarded():
@@ -354,6 +360,7 @@ class DeltaPartitionOptimizer:
             )
 
     @hookimpl
+    @picklable_chain
     def write_sample_table(
         self,
         table_name: str,
