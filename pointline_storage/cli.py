@@ -138,6 +138,72 @@ def _columns(
     return columns
 
 
+# Options several commands share, defined once (click makes a fresh parameter each time a
+# decorator is applied).
+_BACKEND_OPTION = click.option(
+    "--backend",
+    default=DEFAULT_BACKEND,
+    show_default=True,
+    help="Installed backend to use (see 'pointline-storage backends').",
+)
+_TABLE_PATH_OPTION = click.option(
+    "--table-path",
+    "table_paths",
+    multiple=True,
+    callback=_key_values("NAME=PATH"),
+    metavar="NAME=PATH",
+    help="Explicit location of a table, used as given (repeatable).",
+)
+_STORAGE_OPTION_OPTION = click.option(
+    "--storage-option",
+    "storage_options",
+    multiple=True,
+    callback=_key_values("KEY=VALUE", secret=True),
+    metavar="KEY=VALUE",
+    help="Backend storage option, e.g. credentials (repeatable; never printed).",
+)
+_JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+_TARGET_FILE_SIZE_OPTION = click.option(
+    "--target-file-size",
+    type=SIZE,
+    default=None,
+    metavar="SIZE",
+    help=f"Files smaller than this are merged towards it ({SIZE_EXAMPLES}). Default: the "
+    "table's delta.targetFileSize, else the engine's.",
+)
+_MIN_SMALL_FILES_OPTION = click.option(
+    "--min-small-files",
+    type=click.IntRange(min=0),
+    default=DEFAULT_MIN_SMALL_FILES,
+    show_default=True,
+    metavar="N",
+    help="Skip a partition with fewer small files than this (small: under the target "
+    "size, and able to merge with another file within it).",
+)
+_STOP_ON_ERROR_OPTION = click.option(
+    "--stop-on-error",
+    is_flag=True,
+    help="Stop at the first failing partition (exit 1); default: record it and go on.",
+)
+_PARTITIONS_PER_COMMIT_OPTION = click.option(
+    "--partitions-per-commit",
+    type=click.IntRange(min=1),
+    default=DEFAULT_PARTITIONS_PER_COMMIT,
+    show_default=True,
+    metavar="N",
+    help="Commit up to N partitions together (1: each alone). A failed commit of several "
+    "is redone one partition per commit.",
+)
+_LEASE_SECONDS_OPTION = click.option(
+    "--lease-seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Lifetime of the partition leases: how long a run killed on another host blocks "
+    "its partitions. Default: POINTLINE_STORAGE_LEASE_SECONDS, else 600.",
+)
+
+
 def _sort_by_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(
         "--sort-by",
@@ -181,33 +247,14 @@ def _table_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
     options = [
         click.argument("location", required=False, metavar="[LOCATION]"),
-        click.option(
-            "--backend",
-            default=DEFAULT_BACKEND,
-            show_default=True,
-            help="Installed backend to use (see 'pointline-storage backends').",
-        ),
+        _BACKEND_OPTION,
         click.option(
             "--root", help="Where tables live: a path or URI (with --table; or give LOCATION)."
         ),
         click.option("--table", "table_name", help="Table name, relative to --root."),
-        click.option(
-            "--table-path",
-            "table_paths",
-            multiple=True,
-            callback=_key_values("NAME=PATH"),
-            metavar="NAME=PATH",
-            help="Explicit location of a table, used as given (repeatable).",
-        ),
-        click.option(
-            "--storage-option",
-            "storage_options",
-            multiple=True,
-            callback=_key_values("KEY=VALUE", secret=True),
-            metavar="KEY=VALUE",
-            help="Backend storage option, e.g. credentials (repeatable; never printed).",
-        ),
-        click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
+        _TABLE_PATH_OPTION,
+        _STORAGE_OPTION_OPTION,
+        _JSON_OPTION,
     ]
     for option in reversed(options):
         with_table = option(with_table)
@@ -320,23 +367,8 @@ def inspect(
     "Partition to compact, naming every partition column (repeatable, at least one). "
     "Use --partition '' for an unpartitioned table."
 )
-@click.option(
-    "--target-file-size",
-    type=SIZE,
-    default=None,
-    metavar="SIZE",
-    help=f"Files smaller than this are merged towards it ({SIZE_EXAMPLES}). Default: the "
-    "table's delta.targetFileSize, else the engine's.",
-)
-@click.option(
-    "--min-small-files",
-    type=click.IntRange(min=0),
-    default=DEFAULT_MIN_SMALL_FILES,
-    show_default=True,
-    metavar="N",
-    help="Skip a partition with fewer small files than this (small: under the target "
-    "size, and able to merge with another file within it).",
-)
+@_TARGET_FILE_SIZE_OPTION
+@_MIN_SMALL_FILES_OPTION
 @click.option(
     "--all-partitions",
     is_flag=True,
@@ -344,20 +376,8 @@ def inspect(
     "merged, and report only those (not with --partition or --target-file-size).",
 )
 @click.option("--dry-run", is_flag=True, help="Plan and report only; write nothing.")
-@click.option(
-    "--stop-on-error",
-    is_flag=True,
-    help="Stop at the first failing partition (exit 1); default: record it and go on.",
-)
-@click.option(
-    "--partitions-per-commit",
-    type=click.IntRange(min=1),
-    default=DEFAULT_PARTITIONS_PER_COMMIT,
-    show_default=True,
-    metavar="N",
-    help="Commit up to N partitions together (1: each alone). A failed commit of several "
-    "is redone one partition per commit.",
-)
+@_STOP_ON_ERROR_OPTION
+@_PARTITIONS_PER_COMMIT_OPTION
 @click.option(
     "--max-concurrent-tasks",
     type=click.IntRange(min=1),
@@ -380,14 +400,7 @@ def inspect(
     help="Parquet codec of rewritten files: zstd(4), snappy, gzip(6), lz4_raw, brotli, "
     "uncompressed. Default: the engine's (zstd level 4 for Delta).",
 )
-@click.option(
-    "--lease-seconds",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    metavar="SECONDS",
-    help="Lifetime of the partition leases: how long a run killed on another host blocks "
-    "its partitions. Default: POINTLINE_STORAGE_LEASE_SECONDS, else 600.",
-)
+@_LEASE_SECONDS_OPTION
 @executor_options
 @_sort_by_option(
     "Lay each compacted partition out by these columns: files sorted, each covering its "

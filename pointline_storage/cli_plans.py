@@ -14,7 +14,6 @@ from typing import Any
 import click
 
 from pointline_storage import cli_render
-from pointline_storage.backend import DEFAULT_MIN_SMALL_FILES, DEFAULT_PARTITIONS_PER_COMMIT
 from pointline_storage.cli_executors import executor_for, executor_options
 from pointline_storage.errors import CompactionFailedError
 from pointline_storage.models import CompactionReport, PartitionCompactionResult
@@ -61,22 +60,8 @@ def _plan_options(base: ModuleType) -> list[Callable[..., Any]]:
             "Plan a sorted compaction: executing the plan lays each partition out by these "
             "columns (see compact --sort-by)."
         ),
-        click.option(
-            "--target-file-size",
-            type=base.SIZE,
-            default=None,
-            metavar="SIZE",
-            help=f"Files smaller than this are merged towards it ({base.SIZE_EXAMPLES}). "
-            "Default: the table's delta.targetFileSize, else the engine's.",
-        ),
-        click.option(
-            "--min-small-files",
-            type=click.IntRange(min=0),
-            default=DEFAULT_MIN_SMALL_FILES,
-            show_default=True,
-            metavar="N",
-            help="Skip a partition with fewer small files than this.",
-        ),
+        base._TARGET_FILE_SIZE_OPTION,
+        base._MIN_SMALL_FILES_OPTION,
         click.option(
             "--output",
             type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -90,51 +75,14 @@ def _plan_options(base: ModuleType) -> list[Callable[..., Any]]:
 def _execute_options(base: ModuleType) -> list[Callable[..., Any]]:
     return [
         click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
-        click.option(
-            "--backend",
-            default="delta-local",
-            show_default=True,
-            help="Installed backend to use (see 'pointline-storage backends').",
-        ),
+        base._BACKEND_OPTION,
         click.option("--root", required=True, help="Where tables live: a path or URI."),
-        click.option(
-            "--table-path",
-            "table_paths",
-            multiple=True,
-            callback=base._key_values("NAME=PATH"),
-            metavar="NAME=PATH",
-            help="Explicit location of a table, used as given (repeatable).",
-        ),
-        click.option(
-            "--storage-option",
-            "storage_options",
-            multiple=True,
-            callback=base._key_values("KEY=VALUE", secret=True),
-            metavar="KEY=VALUE",
-            help="Backend storage option, e.g. credentials (repeatable; never printed).",
-        ),
-        click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
-        click.option(
-            "--stop-on-error",
-            is_flag=True,
-            help="Stop at the first failing partition (exit 1); default: record it and go on.",
-        ),
-        click.option(
-            "--partitions-per-commit",
-            type=click.IntRange(min=1),
-            default=DEFAULT_PARTITIONS_PER_COMMIT,
-            show_default=True,
-            metavar="N",
-            help="Commit up to N partitions together (1: each alone).",
-        ),
-        click.option(
-            "--lease-seconds",
-            type=click.FloatRange(min=0, min_open=True),
-            default=None,
-            metavar="SECONDS",
-            help="Lifetime of the partition leases: how long a worker killed on another "
-            "host blocks its partitions. Default: POINTLINE_STORAGE_LEASE_SECONDS, else 600.",
-        ),
+        base._TABLE_PATH_OPTION,
+        base._STORAGE_OPTION_OPTION,
+        base._JSON_OPTION,
+        base._STOP_ON_ERROR_OPTION,
+        base._PARTITIONS_PER_COMMIT_OPTION,
+        base._LEASE_SECONDS_OPTION,
         executor_options,
         click.option(
             "--shards",

@@ -8,49 +8,27 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import fsspec
 import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 from pointline_storage_delta import optimizer, snapshot
-from pointline_storage_delta.holders import Holder
-from pointline_storage_delta.leases import Lease, PartitionLeasedError, lease_path
+from pointline_storage_delta.leases import PartitionLeasedError
+from small_tables import SSE, SZSE, lease_elsewhere, small_table
 
 from pointline_storage import (
     Backend,
     CompactionFailedError,
     PartitionKey,
-    load_backend,
 )
 from pointline_storage.testing import sample_rows
 from pointline_storage.testing.checks import key
 
-SSE = {"exchange": "sse", "trading_date": "2024-01-02"}
-SZSE = {"exchange": "szse", "trading_date": "2024-01-02"}
 SSE_LATER = {"exchange": "sse", "trading_date": "2024-01-03"}
 
 
 @pytest.fixture
 def backend(tmp_path: Path) -> Backend:
-    backend = load_backend("delta-local", root=tmp_path)
-    backend.write_sample_table(
-        "t",
-        rows=sample_rows(files_per_partition=4),
-        partition_by=("exchange", "trading_date"),
-        rows_per_file=20,
-    )
-    return backend
-
-
-def lease_elsewhere(tmp_path: Path, spec: dict[str, object]) -> None:
-    """A live lease of another host's compaction on one partition of table ``t``."""
-    path = lease_path(str(tmp_path / "t"), key(spec), 1)
-    now = time.time()
-    holder = Holder(host="another-host", pid=4242)
-    lease = Lease(path, "theirs", holder, key(spec), now, now + 600)
-    fs = fsspec.filesystem("file")
-    fs.makedirs(path.rpartition("/")[0], exist_ok=True)
-    fs.pipe_file(lease.path, lease.to_json())
+    return small_table(tmp_path)
 
 
 def files_of(tmp_path: Path, spec: dict[str, object]) -> int:

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 from entrypoints import FAKE_BACKEND_SOURCE, FakeDistributions
+from small_tables import SSE, SZSE, small_table
 
 from pointline_storage import (
     SKIP_BELOW_MIN_SMALL_FILES,
@@ -26,21 +27,12 @@ from pointline_storage import (
 from pointline_storage.testing import sample_rows, sorted_rows
 from pointline_storage.testing.checks import key
 
-SSE = {"exchange": "sse", "trading_date": "2024-01-02"}
-SZSE = {"exchange": "szse", "trading_date": "2024-01-02"}
 MISSING = {"exchange": "bse", "trading_date": "2024-01-02"}
 
 
 @pytest.fixture
 def backend(tmp_path: Path) -> Backend:
-    backend = load_backend("delta-local", root=tmp_path)
-    backend.write_sample_table(
-        "t",
-        rows=sample_rows(files_per_partition=4),
-        partition_by=("exchange", "trading_date"),
-        rows_per_file=20,
-    )
-    return backend
+    return small_table(tmp_path)
 
 
 def rows(tmp_path: Path) -> pa.Table:

@@ -246,7 +246,7 @@ def test_cli_compact_on_a_dask_scheduler(local, client):
 
 
 def test_stop_on_error_raises_once_every_shard_is_done(local, client, tmp_path):
-    from test_compaction_pipeline import lease_elsewhere
+    from small_tables import lease_elsewhere
 
     from pointline_storage import CompactionFailedError
 

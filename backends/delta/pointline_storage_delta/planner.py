@@ -78,7 +78,8 @@ def plan_partitions(
         elif (reason := _changed(partition, planned_files, live)) or (
             reason := stats.skip_reason(
                 min_small_files=min_small_files,
-                can_merge=partition in scan.mergeable,
+                # A small file is one that fits with another within the target.
+                can_merge=stats.small_file_count > 0,
                 sorting=sorting,
             )
         ):

@@ -170,13 +170,10 @@ class PartitionScan:
 
     Attributes:
         stats: Statistics of every partition holding files.
-        mergeable: Partitions with small files (two that fit together within the
-            target), the engine's condition for rewriting anything at all.
         files: One row per live file: its ``path`` and ``partition.<column>`` values.
     """
 
     stats: dict[PartitionKey, PartitionStats]
-    mergeable: frozenset[PartitionKey]
     files: pa.Table
 
 
@@ -239,7 +236,7 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
         ("small_size", "list"),
     ]
     if not files.num_rows:
-        return PartitionScan(stats={}, mergeable=frozenset(), files=paths)
+        return PartitionScan(stats={}, files=paths)
     if not keys:  # an unpartitioned table is one group
         keys_or_constant = ["__whole_table"]
         files = files.append_column("__whole_table", pa.repeat(0, files.num_rows))
@@ -247,7 +244,6 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
         keys_or_constant = keys
     grouped = files.group_by(keys_or_constant, use_threads=False).aggregate(aggregates).to_pylist()
     stats = {}
-    mergeable = set()
     for row in grouped:
         partition = _key(row, snapshot.partition_columns)
         if partition in stats:
@@ -257,17 +253,14 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
             )
         complete_rows = row["num_records_count"] == row["size_bytes_count"]
         sizes = [size for size in row["small_size_list"] if size is not None]
-        small_count = count_small_files(sizes, target_size)
         stats[partition] = PartitionStats(
             partition=partition,
             file_count=row["size_bytes_count"],
-            small_file_count=small_count,
+            small_file_count=count_small_files(sizes, target_size),
             total_bytes=row["size_bytes_sum"] or 0,
             total_rows=(row["num_records_sum"] or 0) if complete_rows else None,
         )
-        if small_count:
-            mergeable.add(partition)
-    return PartitionScan(stats=stats, mergeable=frozenset(mergeable), files=paths)
+    return PartitionScan(stats=stats, files=paths)
 
 
 def live_rows(table: DeltaTable, files: pa.Table) -> pa.Table:
