@@ -78,6 +78,17 @@ def test_planning_many_partitions_costs_one_scan(table: Path, scans: list[int]) 
     assert len(scans) == 2
 
 
+def test_a_sorted_plan_reads_the_snapshot_once(table: Path, scans: list[int]) -> None:
+    # The sort-key check, the layout and the plan share one read of the add actions.
+    backend = load_backend("delta-local", root=table.parent)
+    report = backend.compact_partitions(
+        "orders", partitions=every_day(6), min_small_files=2, dry_run=True, sort_by=("ts",)
+    )
+    assert report.planned_partitions == 6
+    assert {result.unsorted_files for result in report.partitions} == {5}
+    assert len(scans) == 1
+
+
 @pytest.mark.parametrize("partitions_per_commit", [1, 100])
 def test_a_real_compaction_scans_the_snapshot_in_python_twice(
     table: Path, scans: list[int], partitions_per_commit: int

@@ -31,7 +31,7 @@ _NULL: tuple[Any, ...] = (0,)
 
 def statistics(snapshot: DeltaSnapshot) -> list[str]:
     """The columns of the snapshot's flattened add actions (``min.<column>``, ...)."""
-    return list(pa.table(snapshot.table.get_add_actions(flatten=True)).column_names)
+    return list(snapshot.add_actions().column_names)
 
 
 def with_layout(
@@ -47,7 +47,7 @@ def with_layout(
         InvalidOptionError: the table cannot be sorted by ``sort_by`` (see
             :func:`~pointline_storage_delta.sort_keys.check_sort_keys`).
     """
-    actions = pa.table(snapshot.table.get_add_actions(flatten=True))
+    actions = snapshot.add_actions()
     check_sort_keys(snapshot, sort_by, table_name=table_name, statistics=actions.column_names)
     counts = unsorted_files(actions, snapshot.partition_columns, sort_by[0])
     return {

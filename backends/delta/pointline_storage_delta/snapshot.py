@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -57,6 +57,19 @@ class DeltaSnapshot:
     partition_columns: tuple[str, ...]
     column_types: Mapping[str, str]
     configuration: Mapping[str, str]
+    _actions: dict[int, pa.Table] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+
+    def add_actions(self) -> pa.Table:
+        """The flattened add actions of the live files at the loaded table's current
+        version, read once per version: planning, sort-key checks, layouts and null
+        filters share one scan."""
+        version = self.table.version()
+        if version not in self._actions:
+            self._actions.clear()
+            self._actions[version] = pa.table(self.table.get_add_actions(flatten=True))
+        return self._actions[version]
 
     @property
     def partition_kinds(self) -> tuple[ValueKind, ...]:
@@ -92,7 +105,7 @@ class DeltaSnapshot:
         """
         literal: set[str] = set()
         if any(v == NULL_VALUE and self.column_types[c] == "string" for c, v in partition):
-            files = pa.table(self.table.get_add_actions(flatten=True))
+            files = self.add_actions()
             mine = pa.array([True] * files.num_rows, pa.bool_())
             for column, value in partition:
                 stored = pc.cast(files[f"partition.{column}"], pa.string())
@@ -222,7 +235,7 @@ def scan_partitions(snapshot: DeltaSnapshot, target_size: int) -> PartitionScan:
 
     The cost is one read of the in-memory snapshot, whatever the number of partitions.
     """
-    files = live_rows(snapshot.table, pa.table(snapshot.table.get_add_actions(flatten=True)))
+    files = live_rows(snapshot.table, snapshot.add_actions())
     keys = [f"partition.{column}" for column in snapshot.partition_columns]
     paths = files.select(["path", *keys])
     small = pc.less(files["size_bytes"], target_size)
