@@ -2,10 +2,11 @@
 
 Only what the page shows is used: each ``<!-- file: PATH -->`` block is written into an
 empty folder, and the ``<!-- commands -->`` block is run there as one shell script, with
-``CORE`` set to this checkout as the page asks. Two environment settings make it fast and
-keep it off the network, without changing a command: ``UV_OFFLINE=1`` (uv installs from
-the wheels ``uv sync`` already cached) and no ``VIRTUAL_ENV`` (so ``uv pip`` installs into
-the folder's own ``.venv``, never into this test's environment).
+``CORE`` set to this checkout as the page asks, and no ``VIRTUAL_ENV`` (so ``uv pip``
+installs into the folder's own ``.venv``, never into this test's environment), without
+changing a command. uv takes the wheels ``uv sync`` already cached; it may still ask the
+package index for its pages, which a fresh machine has not cached (offline, the page's
+install failed there).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def follow_the_page(folder: Path) -> subprocess.CompletedProcess[str]:
     uv = os.environ.get("UV") or shutil.which("uv")
     assert uv, "the page installs with uv"
     env = {key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV"}}
-    env.update(CORE=str(REPO), UV_OFFLINE="1", PATH=f"{Path(uv).parent}{os.pathsep}{env['PATH']}")
+    env.update(CORE=str(REPO), PATH=f"{Path(uv).parent}{os.pathsep}{env['PATH']}")
     return subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=folder,
