@@ -181,7 +181,6 @@ def test_inspection_counts_unsorted_files_only_when_asked(table: Path) -> None:
     [
         (("nope",), "no such column"),
         (("exchange",), "it is a partition column"),
-        (("ts", "order_id"), "only on a Z-order curve"),
     ],
 )
 def test_invalid_keys_are_refused_before_anything_is_written(

@@ -73,6 +73,44 @@ class AbstractSortingTests:
         assert data_files(unsorted_table) == after_files
         assert table_version(unsorted_table) == version
 
+    def test_sort_by_several_keys_is_lexicographic_and_a_rerun_rewrites_nothing(
+        self,
+        backend: Backend,
+        unsorted_table: str,
+        read_rows: ReadRows,
+        data_files: DataFiles,
+        table_version: TableVersion,
+    ) -> None:
+        """Several keys: files cover disjoint ranges of the first key (ties may touch), and
+        the layout is recognised as the first key's."""
+        keys = ("side", "ts")
+        if not self.supports_sort_by:
+            self._assert_refused(backend, unsorted_table, data_files, table_version, keys)
+            return
+        before_rows = sorted_rows(read_rows(unsorted_table))
+        before_files = data_files(unsorted_table)
+        report = backend.compact_partitions(
+            unsorted_table, partitions=[SSE_DAY1], min_small_files=2, sort_by=keys
+        )
+        assert_report_consistent(report)
+        assert report.sort_by == keys
+        assert [r.status for r in report.partitions] == ["compacted"]
+        after_files = data_files(unsorted_table)
+        for partition in set(before_files) - {key(SSE_DAY1)}:
+            assert after_files[partition] == before_files[partition], f"{partition} touched"
+        assert sorted_rows(read_rows(unsorted_table)).equals(before_rows)
+        (laid_out,) = backend.inspect_partitions(
+            unsorted_table, [SSE_DAY1], sort_by=keys
+        ).partitions
+        assert laid_out.unsorted_files == 0
+        version = table_version(unsorted_table)
+        again = backend.compact_partitions(
+            unsorted_table, partitions=[SSE_DAY1], min_small_files=2, sort_by=keys
+        )
+        assert {r.skipped_reason for r in again.partitions} == {SKIP_ALREADY_SORTED}
+        assert data_files(unsorted_table) == after_files
+        assert table_version(unsorted_table) == version
+
     def test_unsortable_keys_are_refused_before_writing(
         self,
         backend: Backend,
@@ -98,16 +136,20 @@ class AbstractSortingTests:
 
     @staticmethod
     def _assert_refused(
-        backend: Backend, table: str, data_files: DataFiles, table_version: TableVersion
+        backend: Backend,
+        table: str,
+        data_files: DataFiles,
+        table_version: TableVersion,
+        keys: tuple[str, ...] = ("ts",),
     ) -> None:
         """A backend without sort_by refuses it, in a dry run too, and writes nothing."""
         files, version = data_files(table), table_version(table)
         for dry_run in (True, False):
             with pytest.raises(UnsupportedOptionError, match="sort_by"):
                 backend.compact_partitions(
-                    table, partitions=[SSE_DAY1], dry_run=dry_run, sort_by=("ts",)
+                    table, partitions=[SSE_DAY1], dry_run=dry_run, sort_by=keys
                 )
         with pytest.raises(UnsupportedOptionError, match="sort_by"):
-            backend.inspect_partitions(table, sort_by=("ts",))
+            backend.inspect_partitions(table, sort_by=keys)
         assert data_files(table) == files
         assert table_version(table) == version

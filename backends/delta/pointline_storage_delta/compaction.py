@@ -3,7 +3,8 @@ snapshot scan, compact the planned ones in batches (one commit per batch, a fail
 redone one partition per commit), and report every partition once.
 
 Sorted compaction (``sort_by``) is the same pipeline: the plan also reads each partition's
-layout (:mod:`~pointline_storage_delta.layout`) and the engine call is ``optimize.z_order``.
+layout (:mod:`~pointline_storage_delta.layout`) and the engine call is ``optimize.z_order``
+for one key, :mod:`~pointline_storage_delta.sorted_rewrite` for several.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pointline_storage_delta.snapshot import (
     file_changes,
     scan_partitions,
 )
+from pointline_storage_delta.sorted_rewrite import SortedRewriter
 
 Progress = Callable[[PartitionCompactionResult], None] | None
 Record = Callable[[PartitionCompactionResult], None]
@@ -49,6 +51,8 @@ class CompactionOptions:
     partitions_per_commit: int
     engine: EngineOptions
     sort_by: tuple[str, ...] | None = None
+    #: Rewrites partitions sorted by several keys (required when ``sort_by`` has several).
+    rewriter: SortedRewriter | None = None
 
 
 def compact_partitions(
@@ -108,7 +112,7 @@ def compact_partitions(
     for result in (*settled, *plan.settled):
         record(result)
     failure: Exception | None = None if options.continue_on_error else plan.refusal
-    runner = _Runner(snapshot, scan, target, options.engine, record, stop, options.sort_by)
+    runner = _Runner(snapshot, scan, target, options, record, stop)
     planned = {stats.partition: stats for stats in plan.to_compact}
     batches = make_batches(
         list(planned),
@@ -155,16 +159,15 @@ class _Runner:
         snapshot: DeltaSnapshot,
         plan_scan: PartitionScan,
         target: int,
-        engine: EngineOptions,
+        options: CompactionOptions,
         record: Record,
         stop: StopRequest,
-        sort_by: tuple[str, ...] | None,
     ) -> None:
         self.snapshot = snapshot
-        self.sort_by = sort_by
+        self.options = options
         self.plan_scan = plan_scan
         self.target = target
-        self.arguments: dict[str, Any] = engine.compact_arguments()
+        self.arguments: dict[str, Any] = options.engine.compact_arguments()
         self.record = record
         self.stop = stop
         #: Planned partitions the engine ran on and rewrote nothing in.
@@ -188,10 +191,10 @@ class _Runner:
         (its remaining partitions are recorded ``not_attempted``).
         """
         if len(stats) == 1:
-            error = self._one(stats[0], batch.filters)
+            error = self._one(stats[0], batch.filters)  # batch.partitions is that one
             return error if stop_at_failure else None
         try:
-            self._compact(batch.filters)
+            self._compact(batch.partitions, batch.filters)
         except Exception:
             # Whatever failed (a conflict, one unreadable file), the other partitions of
             # the batch deserve their compaction: redo them one commit each.
@@ -222,7 +225,7 @@ class _Runner:
 
     def _one(self, stats: PartitionStats, filters: tuple[Filter, ...]) -> Exception | None:
         try:
-            metrics = self._compact(filters)
+            metrics = self._compact((stats.partition,), filters)
         except Exception as exc:  # isolate the partition, whatever the engine raised
             self._refresh()
             self.record(PartitionCompactionResult.from_stats(stats, "failed", error=exc))
@@ -246,14 +249,26 @@ class _Runner:
                 )
             )
 
-    def _compact(self, filters: tuple[Filter, ...]) -> dict[str, Any]:
+    def _compact(
+        self, partitions: tuple[PartitionKey, ...], filters: tuple[Filter, ...]
+    ) -> dict[str, Any]:
         self._latest = None
         optimize = self.snapshot.table.optimize
-        if self.sort_by is not None:
-            # One key (sort_keys refuses more): the engine's Z-order of a single column is
-            # that column's order.
+        sort_by = self.options.sort_by
+        if sort_by is not None and len(sort_by) > 1:
+            if self.options.rewriter is None:
+                raise AssertionError("sort_by names several keys but no rewriter was given")
+            return self.options.rewriter.rewrite(
+                self.snapshot,
+                partitions,
+                sort_by=sort_by,
+                target=self.target,
+                compression=self.options.engine.compression,
+            )
+        if sort_by is not None:
+            # The engine's Z-order of a single column is that column's order.
             return optimize.z_order(
-                list(self.sort_by),
+                list(sort_by),
                 partition_filters=list(filters) or None,
                 target_size=self.target,
                 **self.arguments,

@@ -46,7 +46,8 @@ from pointline_storage_delta.snapshot import (
     partition_files,
     scan_partitions,
 )
-from pointline_storage_delta.sort_keys import check_sort_keys
+from pointline_storage_delta.sort_keys import check_engine_options, check_sort_keys
+from pointline_storage_delta.sorted_rewrite import SortedRewriter
 
 
 class DeltaPartitionOptimizer:
@@ -98,6 +99,9 @@ class DeltaPartitionOptimizer:
         location = self.locate(table_name)
         return location, open_snapshot(location, table_name, self._storage_options)
 
+    def _rewriter(self, location: TableLocation) -> SortedRewriter:
+        return SortedRewriter(location, self._storage_options)
+
     @contextmanager
     def _guarded(self) -> Iterator[None]:
         # Engines and SDKs may echo a failed request: keep secrets out of every message,
@@ -127,9 +131,9 @@ class DeltaPartitionOptimizer:
 
         A real run first leases every named partition (:mod:`~pointline_storage_delta.leases`)
         and plans from the version loaded once the leases are held; partitions another
-        compaction holds are reported ``failed``. With ``sort_by`` (one column, see
+        compaction holds are reported ``failed``. With ``sort_by`` (see
         :mod:`~pointline_storage_delta.sort_keys`), each compacted partition is rewritten
-        whole by ``optimize.z_order``.
+        whole, in that order.
         """
         started = time.perf_counter()
         options = compaction.CompactionOptions(
@@ -155,6 +159,8 @@ class DeltaPartitionOptimizer:
                 check_sort_keys(
                     snapshot, sort_by, table_name=table_name, statistics=statistics(snapshot)
                 )
+                check_engine_options(sort_by, options.engine, table_name=table_name)
+            options = dataclasses.replace(options, rewriter=self._rewriter(location))
             taking = (
                 nullcontext(leases.PartitionLeases())
                 if dry_run
@@ -269,6 +275,8 @@ class DeltaPartitionOptimizer:
                     f"{list(plan.partition_keys)}, but the table is partitioned by "
                     f"{list(snapshot.partition_columns)}; plan it again"
                 )
+            check_engine_options(plan.sort_by, options.engine, table_name=plan.table_name)
+            options = dataclasses.replace(options, rewriter=self._rewriter(location))
             taking = leases.leased(location.fs, location.path, keys, seconds=lease_seconds)
             # As in compact_partitions: signals caught before the leases, restored after.
             with stop_on_signals() as stop, taking as taken:

@@ -1,0 +1,348 @@
+"""Rewriting partitions in lexicographic order of several sort keys, which the engine lacks:
+its ``optimize.z_order`` orders several columns only on a Z-order curve.
+
+Each partition's live files at the loaded version are read (exactly those files) and their
+rows sorted by the keys, nulls first, in memory. The engine writes them at the target size,
+with its own file statistics, as a table of its own in a hidden staging directory (inside
+the partition's where it can); the files move into the partition directory and the staging
+directory goes. Then one commit per batch removes the old files and adds the new, all with
+``dataChange: false`` as an OPTIMIZE commits them, so readers of changes see no change.
+
+The engine rebases a commit over concurrent ones without checking that the files it
+removes are still there, which here would bring back rows another writer deleted. So the
+commit is made without retries, on the latest version, after checking that every file to
+remove is still live there and carries no deletion vector. Before anything is committed,
+the rows read must be the rows the log counts, and the rows staged the rows read. Files
+with deletion vectors are refused (a remove action here cannot name a file's vector), and
+so are tables with column mapping (staged files would get physical names of their own).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+from deltalake import CommitProperties, WriterProperties, write_deltalake
+from deltalake.transaction import AddAction, RemoveAction
+
+from pointline_storage import PartitionKey, StorageError, TableLocation
+from pointline_storage.compression import parse_compression
+from pointline_storage.partitions import NULL_VALUE
+from pointline_storage_delta.snapshot import DeltaSnapshot, PartitionScan, partition_files
+
+#: Prefix of the hidden directory a partition's sorted files are staged in.
+STAGING_PREFIX = ".pointline-sort-"
+#: How the engine names a null partition value's directory.
+_NULL_DIRECTORY = "__HIVE_DEFAULT_PARTITION__"
+#: Table properties that decide which columns get file statistics.
+_STATISTICS_PROPERTIES = ("delta.dataSkippingNumIndexedCols", "delta.dataSkippingStatsColumns")
+
+
+@dataclass(frozen=True)
+class SortedRewriter:
+    """Rewrites batches of partitions of one table sorted by several keys.
+
+    Attributes:
+        location: Where the table lives.
+        storage_options: The engine's storage options for that location.
+    """
+
+    location: TableLocation
+    storage_options: Mapping[str, str]
+
+    def rewrite(
+        self,
+        snapshot: DeltaSnapshot,
+        partitions: Sequence[PartitionKey],
+        *,
+        sort_by: tuple[str, ...],
+        target: int,
+        compression: str | None,
+    ) -> dict[str, int]:
+        """Rewrite ``partitions`` sorted by ``sort_by`` (checked by
+        :func:`~pointline_storage_delta.sort_keys.check_sort_keys`) in files of about
+        ``target`` bytes, in one commit; return the engine-style metrics
+        ``numFilesRemoved`` and ``numFilesAdded``.
+
+        Raises:
+            StorageError: a partition cannot be rewritten (deletion vectors, files outside
+                its directory, rows that do not add up); nothing was committed, and files
+                staged for the batch are deleted.
+        """
+        actions = snapshot.add_actions()
+        columns = snapshot.partition_columns
+        keys = [f"partition.{column}" for column in columns]
+        files = partition_files(PartitionScan({}, actions.select(["path", *keys])), columns)
+        sizes = dict(
+            zip(actions["path"].to_pylist(), actions["size_bytes"].to_pylist(), strict=True)
+        )
+        records = dict(
+            zip(actions["path"].to_pylist(), actions["num_records"].to_pylist(), strict=True)
+        )
+        vectors = _files_with_deletion_vectors(snapshot)
+        staged: list[str] = []
+        removes: list[RemoveAction] = []
+        adds: list[AddAction] = []
+        now = int(time.time() * 1000)
+        try:
+            for partition in partitions:
+                paths = files.get(partition, ())
+                if vectors.intersection(paths):
+                    raise StorageError(
+                        f"partition {partition} has files with deletion vectors, which a sort "
+                        "by several keys cannot rewrite yet; sort it by one key, or compact "
+                        "it without sort_by first"
+                    )
+                directory, values = _directory(snapshot, partition, paths)
+                expected = sum(records[path] or 0 for path in paths)
+                adds += self._stage(
+                    snapshot,
+                    _Job(partition, paths, directory, values, expected, sort_by, target),
+                    compression,
+                    staged,
+                )
+                removes += [
+                    RemoveAction(
+                        path=urllib.parse.unquote(path),  # the engine encodes it
+                        data_change=False,
+                        deletion_timestamp=now,
+                        size=sizes[path],
+                        partition_values=dict(values),
+                    )
+                    for path in paths
+                ]
+            _check_unchanged(
+                snapshot, [path for partition in partitions for path in files.get(partition, ())]
+            )
+            snapshot.table.create_write_transaction(
+                [*removes, *adds],
+                mode="append",
+                schema=snapshot.table.schema(),
+                partition_by=list(columns),
+                # No retry: the engine would rebase this commit over one that removed or
+                # changed the same files (it does not check), and bring their rows back.
+                commit_properties=CommitProperties(
+                    max_commit_retries=0,
+                    custom_metadata={
+                        "pointlineStorage": {"operation": "SORT", "sortBy": list(sort_by)}
+                    },
+                ),
+            )
+        except BaseException:
+            _delete_quietly(self.location, staged)
+            raise
+        snapshot.table.update_incremental()
+        return {"numFilesRemoved": len(removes), "numFilesAdded": len(adds)}
+
+    def _stage(
+        self, snapshot: DeltaSnapshot, job: _Job, compression: str | None, staged: list[str]
+    ) -> list[AddAction]:
+        """Write a partition's rows sorted into its directory; return their add actions.
+
+        Every path written is appended to ``staged`` at once, for cleanup on failure.
+        """
+        partition, paths, directory, values, expected = (
+            job.partition,
+            job.paths,
+            job.directory,
+            job.values,
+            job.expected,
+        )
+        fs, root = self.location.fs, self.location.path.rstrip("/") + "/"
+        table_schema = pa.schema(snapshot.table.schema().to_arrow())
+        data_schema = pa.schema(
+            [field for field in table_schema if field.name not in snapshot.partition_columns]
+        )
+        on_disk = [root + urllib.parse.unquote(path) for path in paths]
+        rows = ds.dataset(on_disk, schema=data_schema, format="parquet", filesystem=fs).to_table()
+        if rows.num_rows != expected:
+            raise StorageError(
+                f"partition {partition}: read {rows.num_rows} rows from {len(paths)} files, "
+                f"but the log counts {expected}; nothing was written"
+            )
+        rows = rows.take(_lexicographic_order(rows, job.sort_by))
+        folder = urllib.parse.unquote(directory)
+        # Staged next to their destination, so a move is a rename even on S3, unless the
+        # directory's name holds a percent escape: the engine writes a table whose URI has
+        # one but then reads its log from the decoded path. There, stage at the root.
+        stage = f"{STAGING_PREFIX}{uuid.uuid4().hex}"
+        if folder and "%" not in folder:
+            stage = f"{folder}/{stage}"
+        stage_uri = self.location.uri.rstrip("/") + "/" + stage
+        staged.append(root + stage)
+        write_deltalake(
+            stage_uri,
+            rows,
+            mode="error",
+            target_file_size=job.target,
+            configuration={
+                name: snapshot.configuration[name]
+                for name in _STATISTICS_PROPERTIES
+                if name in snapshot.configuration
+            }
+            or None,
+            writer_properties=_writer_properties(compression),
+            storage_options=dict(self.storage_options) or None,
+        )
+        del rows
+        log = fs.cat_file(f"{root}{stage}/_delta_log/{0:020d}.json").decode()
+        written = [json.loads(line)["add"] for line in log.splitlines() if '"add"' in line]
+        counted = sum(json.loads(add["stats"])["numRecords"] for add in written)
+        if counted != expected:
+            raise StorageError(
+                f"partition {partition}: staged {counted} rows, expected {expected}; "
+                "nothing was committed"
+            )
+        adds = []
+        prefix = f"{folder}/" if folder else ""
+        for add in written:
+            name = urllib.parse.unquote(add["path"])
+            target = f"{root}{folder}/{name}" if folder else f"{root}{name}"
+            fs.mv(f"{root}{stage}/{name}", target)
+            staged.append(target)
+            adds.append(
+                AddAction(
+                    path=prefix + name,  # as on disk: the engine encodes it
+                    size=int(add["size"]),
+                    partition_values=dict(values),
+                    modification_time=int(add["modificationTime"]),
+                    data_change=False,
+                    stats=add["stats"],
+                )
+            )
+        fs.rm(root + stage, recursive=True)
+        return adds
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One partition to rewrite: its files and directory as the log spells them, its
+    values as the log stores them, and the rows the log counts."""
+
+    partition: PartitionKey
+    paths: Sequence[str]
+    directory: str
+    values: Mapping[str, str | None]
+    expected: int
+    sort_by: tuple[str, ...]
+    target: int
+
+
+def _lexicographic_order(rows: pa.Table, sort_by: tuple[str, ...]) -> pa.Array:
+    """Row indices in ``sort_by`` order, nulls first in each key (as the engine sorts, and
+    as :mod:`~pointline_storage_delta.layout` reads ranges)."""
+    keys: dict[str, pa.ChunkedArray] = {}
+    order = []
+    for index, key in enumerate(sort_by):
+        # A key's validity first (false before true): nulls first on every pyarrow version.
+        keys[f"valid{index}"] = pc.is_valid(rows[key])
+        keys[f"key{index}"] = rows[key]
+        order += [(f"valid{index}", "ascending"), (f"key{index}", "ascending")]
+    return pc.sort_indices(pa.table(keys), sort_keys=order)
+
+
+def _writer_properties(compression: str | None) -> WriterProperties:
+    if compression is None:
+        # The engine's default for compaction, so sorted and plain rewrites match.
+        return WriterProperties(compression="ZSTD", compression_level=4)
+    codec, level = parse_compression(compression)
+    return WriterProperties(compression=codec.upper(), compression_level=level)  # type: ignore[arg-type]
+
+
+def _directory(
+    snapshot: DeltaSnapshot, partition: PartitionKey, paths: Sequence[str]
+) -> tuple[str, dict[str, str | None]]:
+    """The one directory holding the partition's files, as the log spells it, and the
+    partition values as the log stores them, read from that directory's ``col=value`` names.
+
+    Raises:
+        StorageError: the files are not all in one directory named for the partition.
+    """
+    directories = {path.rpartition("/")[0] for path in paths}
+    if len(directories) != 1:
+        raise StorageError(
+            f"partition {partition}: its files lie in {len(directories)} directories; a sort "
+            "by several keys rewrites only partitions whose files share one"
+        )
+    (directory,) = directories
+    parts = urllib.parse.unquote(directory).split("/") if directory else []
+    values: dict[str, str | None] = {}
+    for part, (column, value) in zip(parts, partition, strict=False):
+        name, equals, raw = part.partition("=")
+        stored = None if raw == _NULL_DIRECTORY else urllib.parse.unquote(raw)
+        if (
+            not equals
+            or urllib.parse.unquote(name) != column
+            or not _same(snapshot, column, stored, value)
+        ):
+            break
+        values[column] = stored
+    if len(parts) != len(partition) or len(values) != len(partition):
+        raise StorageError(
+            f"partition {partition}: its files lie in {directory or 'the table root'!r}, not "
+            "in the partition's col=value directory; a sort by several keys needs that layout"
+        )
+    return directory, values
+
+
+def _same(snapshot: DeltaSnapshot, column: str, stored: str | None, value: str) -> bool:
+    if stored is None or stored == "":
+        return value == NULL_VALUE
+    try:
+        return snapshot.render(column, stored) == value
+    except ValueError:
+        return False
+
+
+def _check_unchanged(snapshot: DeltaSnapshot, removing: Sequence[str]) -> None:
+    """Refuse to commit unless every file to remove is still live, without a deletion
+    vector, at the table's latest version, which the commit then builds on.
+
+    Raises:
+        StorageError: a concurrent writer removed one of the files or deleted rows in it.
+    """
+    snapshot.table.update_incremental()
+    live = set(snapshot.add_actions()["path"].to_pylist())
+    changed = sorted(set(removing) - live) or sorted(
+        _files_with_deletion_vectors(snapshot).intersection(removing)
+    )
+    if changed:
+        raise StorageError(
+            f"{len(changed)} of the files being sorted changed while they were rewritten "
+            f"(e.g. {changed[0]}): another writer removed them or deleted rows in them; "
+            "nothing was committed, compact the partition again"
+        )
+
+
+def _files_with_deletion_vectors(snapshot: DeltaSnapshot) -> frozenset[str]:
+    """Paths (as the log spells them) of live files carrying a deletion vector."""
+    # Read whatever the protocol says: the engine reads vectors a writer added without it.
+    table = snapshot.table
+    vectors = pa.table(table.deletion_vectors())
+    root = table.table_uri.rstrip("/") + "/"
+    decoded = {
+        urllib.parse.unquote(uri.removeprefix(root)) for uri in vectors["filepath"].to_pylist()
+    }
+    return frozenset(
+        path
+        for path in snapshot.add_actions()["path"].to_pylist()
+        if urllib.parse.unquote(path) in decoded
+    )
+
+
+def _delete_quietly(location: TableLocation, paths: list[str]) -> None:
+    # Cleanup after a failure that is being raised: a leftover file is only unreferenced
+    # debris, which a full vacuum reclaims.
+    for path in reversed(paths):
+        try:
+            if location.fs.exists(path):
+                location.fs.rm(path, recursive=True)
+        except Exception:
+            continue
