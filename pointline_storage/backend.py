@@ -176,8 +176,8 @@ class Backend:
                 range skips most files and row groups from their statistics alone. A
                 partition with fewer than ``min_small_files`` files out of that order is
                 skipped as ``already_sorted`` (a rerun rewrites nothing); any other is
-                rewritten whole. ``None``: plain compaction. Backends that cannot sort
-                refuse it; the Delta backends sort by one column.
+                rewritten whole. Several columns: lexicographic order, nulls first.
+                ``None``: plain compaction. Backends that cannot sort refuse it.
 
         Returns:
             A per-partition report, sorted by partition.
