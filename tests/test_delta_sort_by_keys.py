@@ -251,3 +251,18 @@ def test_a_file_removed_meanwhile_fails_the_commit_and_leaves_nothing(table: Pat
     assert table_rows(table).equals(before)
     assert sorted(table.rglob("*.parquet")) == parquet_before  # staged files deleted
     assert not list(table.rglob(f"{STAGING_PREFIX}*"))
+
+
+def test_a_plan_by_several_keys_executes_the_same_rewrite(table: Path) -> None:
+    backend = load_backend("delta-local", root=table.parent)
+    before = table_rows(table)
+    plan = backend.plan_compaction(
+        TABLE, partitions=[SSE], target_file_size_bytes=SMALL_TARGET, sort_by=KEYS
+    )
+    assert type(plan).from_json(plan.to_json()).sort_by == KEYS
+    with pytest.raises(InvalidOptionError, match="with max_spill_size"):
+        backend.execute_plan(plan, max_spill_size=2**20)
+    report = backend.execute_plan(plan)
+    assert [r.status for r in report.partitions] == ["compacted"]
+    assert_lexicographic(table, "sse")
+    assert table_rows(table).equals(before)
