@@ -15,7 +15,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from deletion_vectors import delete_rows
-from deltalake import DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError
+from deltalake.transaction import RemoveAction
 from pointline_storage_delta.snapshot import open_snapshot
 from pointline_storage_delta.sorted_rewrite import STAGING_PREFIX, SortedRewriter
 
@@ -266,3 +268,22 @@ def test_a_plan_by_several_keys_executes_the_same_rewrite(table: Path) -> None:
     assert [r.status for r in report.partitions] == ["compacted"]
     assert_lexicographic(table, "sse")
     assert table_rows(table).equals(before)
+
+
+def test_the_engine_refuses_a_commit_without_retries_once_the_table_moved(tmp_path: Path) -> None:
+    """What the rewrite's last check relies on: with ``max_commit_retries=0`` a commit built
+    on a version that is no longer the latest fails instead of being rebased."""
+    path = str(tmp_path / "t")
+    write_deltalake(path, pa.table({"a": [1]}))
+    stale = DeltaTable(path)
+    (first,) = pa.table(stale.get_add_actions(flatten=True))["path"].to_pylist()
+    write_deltalake(path, pa.table({"a": [2]}), mode="append")
+    remove = RemoveAction(path=first, data_change=False, deletion_timestamp=0)
+    with pytest.raises(CommitFailedError):
+        stale.create_write_transaction(
+            [remove],
+            mode="append",
+            schema=stale.schema(),
+            commit_properties=CommitProperties(max_commit_retries=0),
+        )
+    assert sorted(DeltaTable(path).to_pyarrow_table()["a"].to_pylist()) == [1, 2]

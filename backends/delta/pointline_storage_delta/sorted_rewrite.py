@@ -23,7 +23,7 @@ import json
 import time
 import urllib.parse
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -41,6 +41,8 @@ from pointline_storage_delta.snapshot import DeltaSnapshot, PartitionScan, parti
 STAGING_PREFIX = ".pointline-sort-"
 #: How the engine names a null partition value's directory.
 _NULL_DIRECTORY = "__HIVE_DEFAULT_PARTITION__"
+#: Rows taken from the sorted order at a time while the engine writes them.
+_SLICE_ROWS = 65_536
 #: Table properties that decide which columns get file statistics.
 _STATISTICS_PROPERTIES = ("delta.dataSkippingNumIndexedCols", "delta.dataSkippingStatsColumns")
 
@@ -167,7 +169,7 @@ class SortedRewriter:
                 f"partition {partition}: read {rows.num_rows} rows from {len(paths)} files, "
                 f"but the log counts {expected}; nothing was written"
             )
-        rows = rows.take(_lexicographic_order(rows, job.sort_by))
+        order = _lexicographic_order(rows, job.sort_by)
         folder = urllib.parse.unquote(directory)
         # Staged next to their destination, so a move is a rename even on S3, unless the
         # directory's name holds a percent escape: the engine writes a table whose URI has
@@ -179,7 +181,8 @@ class SortedRewriter:
         staged.append(root + stage)
         write_deltalake(
             stage_uri,
-            rows,
+            # Taken in slices as the engine writes: the sorted copy never exists whole.
+            pa.RecordBatchReader.from_batches(rows.schema, _in_order(rows, order)),
             mode="error",
             target_file_size=job.target,
             configuration={
@@ -191,7 +194,7 @@ class SortedRewriter:
             writer_properties=_writer_properties(compression),
             storage_options=dict(self.storage_options) or None,
         )
-        del rows
+        del rows, order
         log = fs.cat_file(f"{root}{stage}/_delta_log/{0:020d}.json").decode()
         written = [json.loads(line)["add"] for line in log.splitlines() if '"add"' in line]
         counted = sum(json.loads(add["stats"])["numRecords"] for add in written)
@@ -246,6 +249,11 @@ def _lexicographic_order(rows: pa.Table, sort_by: tuple[str, ...]) -> pa.Array:
         keys[f"key{index}"] = rows[key]
         order += [(f"valid{index}", "ascending"), (f"key{index}", "ascending")]
     return pc.sort_indices(pa.table(keys), sort_keys=order)
+
+
+def _in_order(rows: pa.Table, order: pa.Array) -> Iterator[pa.RecordBatch]:
+    for start in range(0, len(order), _SLICE_ROWS):
+        yield from rows.take(order[start : start + _SLICE_ROWS]).to_batches()
 
 
 def _writer_properties(compression: str | None) -> WriterProperties:
