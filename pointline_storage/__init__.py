@@ -47,8 +47,10 @@ Writing a backend (see CONTRIBUTING.md and the conformance suite
     mark hook implementations with ``hookimpl``; build results and reports with
     ``PartitionStats.empty``, ``PartitionCompactionResult.from_stats`` and
     ``CompactionReport.from_results`` (which derives the counters) and raise
-    ``report.failure()``; ``stop_on_signals`` gives a ``StopRequest`` to check between
-    engine calls; a caller names a partition with a
+    ``report.failure()``; a format without a transaction log hands its listing (a
+    ``FileListing``: each partition's files and statistics) and a merge to
+    ``compact_by_merging``, which does all of that for it; ``stop_on_signals`` gives a
+    ``StopRequest`` to check between engine calls; a caller names a partition with a
     ``PartitionSpec`` (column -> value), which ``normalize_partitions`` checks against the
     table's columns, rendering values with ``canonical_value`` by ``ValueKind`` (a format
     without column types guesses them with ``infer_kind``);
@@ -92,6 +94,7 @@ from pointline_storage.locations import (
     resolve_table_location,
     validate_table_name,
 )
+from pointline_storage.merging import FileListing, compact_by_merging
 from pointline_storage.models import (
     KEEP_DELETION_VECTOR,
     KEEP_NESTED_TABLE,
@@ -156,6 +159,7 @@ __all__ = [
     "CompactionInterruptedError",
     "CompactionPlan",
     "CompactionReport",
+    "FileListing",
     "InvalidOptionError",
     "InvalidPartitionError",
     "InvalidPlanError",
@@ -188,6 +192,7 @@ __all__ = [
     "ValueKind",
     "available_backends",
     "canonical_value",
+    "compact_by_merging",
     "count_small_files",
     "format_partition",
     "hookimpl",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -38,6 +40,27 @@ def test_the_two_commands_are_the_whole_setup_and_test_run():
     assert any("python3 -m venv" in line and "pip install uv" in line for line in getting_uv)
     assert any("install.sh | sh" in line for line in getting_uv)
     assert "python -m pip" not in start
+
+
+@pytest.mark.parametrize("source", ["path", "bundle"])
+def test_the_clone_line_works_as_written_from_a_path_or_a_bundle(tmp_path, source):
+    (clone_line,) = blocks(section("Two commands"), "bash")[0].splitlines()[:1]
+    repository = str(Path(__file__).parent.parent)
+    if source == "bundle":
+        bundle = tmp_path / "pointline-storage.bundle"
+        subprocess.run(["git", "-C", repository, "bundle", "create", bundle, "HEAD"], check=True)
+        repository = str(bundle)
+    run = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", f"{clone_line}\npwd"],
+        cwd=tmp_path,
+        env={**os.environ, "REPOSITORY": repository},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[-1] == str(tmp_path / "pointline-storage")  # and cd'd into it
+    assert (tmp_path / "pointline-storage" / "pyproject.toml").is_file()
 
 
 def test_the_python_snippet_works_on_the_table_the_readmes_demo_left(tmp_path, monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 
@@ -17,11 +18,13 @@ from pointline_storage import (
     TableInspection,
     TableLocation,
     VacuumReport,
+    compact_by_merging,
     hookimpl,
     normalize_partitions,
     resolve_table_location,
 )
-from pointline_storage_hive_parquet import compaction, vacuum
+from pointline_storage_hive_parquet import vacuum
+from pointline_storage_hive_parquet.compaction import merge_files
 from pointline_storage_hive_parquet.layout import (
     DEFAULT_TARGET_FILE_SIZE_BYTES,
     HiveTable,
@@ -85,9 +88,14 @@ class HiveParquetBackend:
         started = time.perf_counter()
         table = self.open(table_name)
         keys = normalize_partitions(table_name, partitions, table.partition_columns, table.render)
-        return compaction.compact_partitions(
+        return compact_by_merging(
             table,
-            partitions=keys,
+            keys,
+            merge=functools.partial(merge_files, table),
+            relist=lambda: self.open(table_name),
+            table_name=table_name,
+            partition_keys=table.partition_columns,
+            partition_kinds=table.partition_kinds,
             target_file_size_bytes=target_file_size_bytes or DEFAULT_TARGET_FILE_SIZE_BYTES,
             min_small_files=min_small_files,
             dry_run=dry_run,

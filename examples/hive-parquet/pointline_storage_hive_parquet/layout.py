@@ -91,6 +91,10 @@ class HiveTable:
         """A file's path relative to the table root."""
         return path[len(self.location.path.rstrip("/")) + 1 :]
 
+    def sizes(self, partition: PartitionKey) -> dict[DataFile, int]:
+        """The partition's data files, in path order, each with its size."""
+        return {data_file: data_file.size for data_file in self.files.get(partition, ())}
+
     def stats(self, partition: PartitionKey, target_file_size_bytes: int) -> PartitionStats:
         """Statistics of one partition; row counts come from the Parquet footers.
 
