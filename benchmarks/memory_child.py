@@ -1,8 +1,9 @@
 """Run one side of case 4 in a process of its own and print its peak RSS as JSON.
 
-Usage: ``python -m benchmarks.memory_child {ours|raw|sorted|raw_zorder} TABLE_PATH``. Only
-what a side needs is imported, so each process's peak is that side's own cost. ``sorted``
-and ``raw_zorder`` lay the partition out by ``ts`` (case 9).
+Usage: ``python -m benchmarks.memory_child SIDE TABLE_PATH``, SIDE one of ``ours``, ``raw``,
+``sorted``, ``raw_zorder`` (by ``ts``, case 9), ``sorted_keys``, ``raw_zorder_keys`` (by
+``side`` then ``ts``, case 10). Only what a side needs is imported, so each process's peak
+is that side's own cost.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def main() -> None:
     # environment runs it, without numpy (pyarrow does not need it).
     sys.modules["numpy"] = None  # type: ignore[assignment]
     started = time.perf_counter()
-    if side in ("raw", "raw_zorder"):
+    keys = {"sorted": ("ts",), "sorted_keys": ("side", "ts")}
+    if side in ("raw", "raw_zorder", "raw_zorder_keys"):
         from deltalake import DeltaTable
 
         filters = [(column, "=", value) for column, value in PARTITION.items()]
@@ -31,13 +33,14 @@ def main() -> None:
         if side == "raw":
             metrics = optimize.compact(partition_filters=filters)
         else:
-            metrics = optimize.z_order(["ts"], partition_filters=filters)
+            columns = ["ts"] if side == "raw_zorder" else ["side", "ts"]
+            metrics = optimize.z_order(columns, partition_filters=filters)
         assert metrics["numFilesRemoved"] > 1, metrics
     else:
         from pointline_storage import load_backend
 
         backend = load_backend("delta-local", root=table.parent)
-        sort_by = ("ts",) if side == "sorted" else None
+        sort_by = keys.get(side)
         report = backend.compact_partitions(table.name, partitions=[PARTITION], sort_by=sort_by)
         assert report.succeeded_partitions == 1, report
     seconds = time.perf_counter() - started

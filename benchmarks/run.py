@@ -29,7 +29,7 @@ from benchmarks.chart import case_two_chart
 from benchmarks.report import Row, render
 
 CHART = Path(__file__).resolve().parent / "case2.png"
-CASES = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+CASES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 
 
 def main() -> None:
@@ -87,6 +87,11 @@ def main() -> None:
             rows += _step(
                 "case 9",
                 lambda: case_memory.run_sorted(root / "c4", max(2, options.repeats - 1)),
+            )
+        if 10 in cases:
+            rows += _step(
+                "case 10",
+                lambda: case_memory.run_sorted_keys(root / "c4", max(2, options.repeats - 1)),
             )
     if samples is not None:
         case_two_chart(samples, options.chart)
