@@ -35,8 +35,11 @@ HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 class HiveListing:
     """One listing of a Hive-partitioned table's files (a ``FileListing`` of paths).
 
-    Make one with :meth:`of`. Partition values are strings on disk; each column's
-    ``ValueKind`` is inferred from them (``infer_kind``: dates, integers, else strings).
+    ``HiveListing.of(location, table_name)`` lists a table once: it raises
+    ``TableNotFoundError`` if there is no directory, ``StorageError`` if the listing fails
+    or a data directory is not ``col=value``. Partition values are strings on disk; each
+    column's ``ValueKind`` is inferred from them (``infer_kind``: dates, integers, else
+    strings). ``fs`` is the table's fsspec filesystem.
 
     Attributes:
         table_name: The table as the caller named it.
@@ -87,12 +90,13 @@ class HiveListing:
                 hidden[path] = size
                 continue
             key = tuple(_column_value(table_name, directory) for directory in directories)
+            names = tuple(column for column, _ in key)
             if columns is None:
-                columns = tuple(column for column, _ in key)
-            elif tuple(column for column, _ in key) != columns:
+                columns = names
+            elif names != columns:
                 raise StorageError(
                     f"table {table_name!r} is not a Hive layout: {path} is partitioned by "
-                    f"{[column for column, _ in key]}, other files by {list(columns)}"
+                    f"{list(names)}, other files by {list(columns)}"
                 )
             files.setdefault(key, {})[path] = size
         columns = columns or ()
@@ -178,9 +182,8 @@ def _column_value(table_name: str, directory: str) -> tuple[str, str]:
             f"table {table_name!r} is not a Hive layout: directory {directory!r} is not "
             "col=value; move other files out of the table, or name them with a leading '_'"
         )
-    return urllib.parse.unquote(column), NULL_VALUE if value == HIVE_NULL else urllib.parse.unquote(
-        value
-    )
+    decoded = NULL_VALUE if value == HIVE_NULL else urllib.parse.unquote(value)
+    return urllib.parse.unquote(column), decoded
 
 
 def _footer_rows(fs: Any, path: str) -> int | None:

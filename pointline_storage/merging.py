@@ -22,6 +22,8 @@ class FileListing(Protocol[F]):
     """One listing of a table's data files, as :func:`compact_by_merging` reads it.
 
     ``F`` is how the backend names a data file (a path, a record of path and size, ...).
+    Besides the methods below, it names the table as the report does: ``table_name``,
+    ``partition_columns`` and ``partition_kinds`` (empty if the format does not say).
     :class:`HiveListing` is one, for ``col=value`` directories.
     """
 
