@@ -74,7 +74,7 @@ def compact_by_merging(
 
     Args:
         listing: The listing ``partitions`` were checked against (``normalize_partitions``);
-            the report's table name and partition columns are its own.
+            the report's table name, partition columns and kinds are its own.
         partitions: The partitions to compact, each once, in the order to work on them.
         merge: Merges a group of a partition's files (two or more, from ``listing``) into
             one new file, then deletes the group.
