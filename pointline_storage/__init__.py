@@ -48,8 +48,9 @@ Writing a backend (see CONTRIBUTING.md and the conformance suite
     ``PartitionStats.empty``, ``PartitionCompactionResult.from_stats`` and
     ``CompactionReport.from_results`` (which derives the counters) and raise
     ``report.failure()``; a format without a transaction log hands its listing (a
-    ``FileListing``: each partition's files and statistics) and a merge to
-    ``compact_by_merging``, which does all of that for it; ``stop_on_signals`` gives a
+    ``FileListing``: each partition's files and statistics, and how to list it anew) and
+    a merge to ``compact_by_merging``, which does all of that for it; ``HiveListing`` is
+    such a listing of ``col=value`` directories of Parquet files; ``stop_on_signals`` gives a
     ``StopRequest`` to check between engine calls; a caller names a partition with a
     ``PartitionSpec`` (column -> value), which ``normalize_partitions`` checks against the
     table's columns, rendering values with ``canonical_value`` by ``ValueKind`` (a format
@@ -86,6 +87,7 @@ from pointline_storage.errors import (
     UnsupportedOperationError,
     UnsupportedOptionError,
 )
+from pointline_storage.hive_listing import HiveListing
 from pointline_storage.hookspecs import hookimpl
 from pointline_storage.interruption import StopRequest, stop_on_signals
 from pointline_storage.leases import LeaseInfo, LeaseState, TableLeases
@@ -160,6 +162,7 @@ __all__ = [
     "CompactionPlan",
     "CompactionReport",
     "FileListing",
+    "HiveListing",
     "InvalidOptionError",
     "InvalidPartitionError",
     "InvalidPlanError",

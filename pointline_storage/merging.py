@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol, TypeVar
 
 from pointline_storage.models import CompactionReport, PartitionCompactionResult, PartitionStats
-from pointline_storage.partitions import PartitionKey
+from pointline_storage.partitions import PartitionKey, ValueKind
 from pointline_storage.redaction import error_text
 
 F = TypeVar("F")
@@ -22,7 +22,25 @@ class FileListing(Protocol[F]):
     """One listing of a table's data files, as :func:`compact_by_merging` reads it.
 
     ``F`` is how the backend names a data file (a path, a record of path and size, ...).
+    Besides the methods below, it names the table as the report does: ``table_name``,
+    ``partition_columns`` and ``partition_kinds`` (empty if the format does not say).
+    :class:`HiveListing` is one, for ``col=value`` directories.
     """
+
+    @property
+    def table_name(self) -> str:
+        """The table as the caller named it."""
+        ...
+
+    @property
+    def partition_columns(self) -> tuple[str, ...]:
+        """The table's partition columns, in order."""
+        ...
+
+    @property
+    def partition_kinds(self) -> tuple[ValueKind, ...]:
+        """Each partition column's kind, in order (empty if the format does not say)."""
+        ...
 
     def sizes(self, partition: PartitionKey) -> Mapping[F, int]:
         """The partition's data files with their sizes in bytes, in the order to merge them
@@ -33,37 +51,37 @@ class FileListing(Protocol[F]):
         """The partition's statistics in this listing."""
         ...
 
+    def relist(self) -> FileListing[F]:
+        """The table listed anew: once all work is done, the compacted partitions'
+        after-values are measured from it, other writers' files included. If it raises,
+        the merged files stand and those after-values stay unknown (``None``)."""
+        ...
+
 
 def compact_by_merging(
     listing: FileListing[F],
     partitions: Iterable[PartitionKey],
     *,
     merge: Callable[[PartitionKey, list[F]], object],
-    relist: Callable[[], FileListing[F]],
-    table_name: str,
-    partition_keys: tuple[str, ...],
     target_file_size_bytes: int,
     min_small_files: int,
     dry_run: bool,
     continue_on_error: bool,
     progress: Callable[[PartitionCompactionResult], None] | None,
     started: float,
-    partition_kinds: tuple[str, ...] = (),
 ) -> CompactionReport:
     """Compact each partition by merging its small files, and report every partition.
 
     Args:
-        listing: The listing ``partitions`` were checked against (``normalize_partitions``).
+        listing: The listing ``partitions`` were checked against (``normalize_partitions``);
+            the report's table name, partition columns and kinds are its own.
         partitions: The partitions to compact, each once, in the order to work on them.
         merge: Merges a group of a partition's files (two or more, from ``listing``) into
             one new file, then deletes the group.
-        relist: Lists the table anew: once all work is done, the compacted partitions'
-            after-values are measured from it, other writers' files included. If it
-            raises, the merged files stand and those after-values stay unknown (``None``).
         started: ``time.perf_counter()`` when the call began.
         progress: Called with each partition's result as soon as it is known, in order.
 
-    The other arguments are the hook's options and the report's fields. A partition is
+    The other arguments are the ``compact_partitions`` hook's options. A partition is
     ``skipped`` by ``PartitionStats.skip_reason``, ``would_compact`` in a dry run,
     ``compacted`` or ``failed`` (the error of the merge that raised), and
     ``not_attempted`` once one failed unless ``continue_on_error``.
@@ -92,14 +110,14 @@ def compact_by_merging(
         if progress is not None:
             progress(result)
     report = CompactionReport.from_results(
-        _measured(results, relist, target_file_size_bytes),
-        table_name=table_name,
-        partition_keys=partition_keys,
+        _measured(results, listing, target_file_size_bytes),
+        table_name=listing.table_name,
+        partition_keys=listing.partition_columns,
         dry_run=dry_run,
         target_file_size_bytes=target_file_size_bytes,
         min_small_files=min_small_files,
         started=started,
-        partition_kinds=partition_kinds,
+        partition_kinds=listing.partition_kinds,
     )
     if failure is not None:
         raise report.failure() from failure
@@ -145,13 +163,13 @@ def _merge_all(
 
 def _measured(
     results: list[PartitionCompactionResult],
-    relist: Callable[[], FileListing[F]],
+    listing: FileListing[F],
     target_file_size_bytes: int,
 ) -> list[PartitionCompactionResult]:
     if not any(result.status == "compacted" for result in results):
         return results
     try:
-        now = relist()
+        now = listing.relist()
     except Exception:  # the merges are done: a report without after-values beats none
         return results
     return [

@@ -30,9 +30,15 @@ _names = itertools.count()
 
 
 class Lines:
-    """One listing of the table: each partition's files (a ``FileListing``)."""
+    """One listing of the table: each partition's files (a ``FileListing``).
 
-    def __init__(self, root: Path) -> None:
+    ``relist`` stands in for listing anew, to show the loop what another writer did.
+    """
+
+    table_name, partition_columns, partition_kinds = "t", ("p",), ("string",)
+
+    def __init__(self, root: Path, relist: Callable[[], Lines] | None = None) -> None:
+        self.root, self._relist = root, relist
         self.files = {
             key(d.name): {f: f.lstat().st_size for f in sorted(d.iterdir())}
             for d in sorted(root.iterdir())
@@ -49,6 +55,9 @@ class Lines:
             rows = None
         small = count_small_files(sizes.values(), target_file_size_bytes)
         return PartitionStats(partition, len(sizes), small, sum(sizes.values()), rows)
+
+    def relist(self) -> Lines:
+        return self._relist() if self._relist else Lines(self.root)
 
 
 def merge(partition: PartitionKey, group: list[Path]) -> None:
@@ -89,19 +98,15 @@ def compact(
     relist: Callable[[], Lines] | None = None,
 ) -> CompactionReport:
     return compact_by_merging(
-        Lines(root),
+        Lines(root, relist),
         [key(name) for name in partitions],
         merge=merge,
-        relist=relist or (lambda: Lines(root)),
-        table_name="t",
-        partition_keys=("p",),
         target_file_size_bytes=TARGET,
         min_small_files=min_small_files,
         dry_run=dry_run,
         continue_on_error=continue_on_error,
         progress=progress,
         started=time.perf_counter(),
-        partition_kinds=("string",),
     )
 
 

@@ -11,25 +11,22 @@ import pyarrow.dataset as ds
 
 from pointline_storage import (
     CompactionReport,
+    HiveListing,
     PartitionCompactionResult,
     PartitionSpec,
-    PartitionStats,
     PointlineStorageError,
     TableInspection,
     TableLocation,
     VacuumReport,
     compact_by_merging,
     hookimpl,
-    normalize_partitions,
     resolve_table_location,
 )
 from pointline_storage_hive_parquet import vacuum
 from pointline_storage_hive_parquet.compaction import merge_files
-from pointline_storage_hive_parquet.layout import (
-    DEFAULT_TARGET_FILE_SIZE_BYTES,
-    HiveTable,
-    open_table,
-)
+
+#: Without a table setting to read, files below 100 MiB are small (Delta's default too).
+DEFAULT_TARGET_FILE_SIZE_BYTES = 100 * 1024 * 1024
 
 
 def create_backend(
@@ -64,9 +61,9 @@ class HiveParquetBackend:
         # Storage options can hold secrets: never show them.
         return f"{type(self).__name__}(root={self.root!r})"
 
-    def open(self, table_name: str) -> HiveTable:
+    def open(self, table_name: str) -> HiveListing:
         """List a table (validating its name)."""
-        return open_table(self._locate(table_name), table_name)
+        return HiveListing.of(self._locate(table_name), table_name)
 
     def _locate(self, table_name: str) -> TableLocation:
         return resolve_table_location(
@@ -87,15 +84,10 @@ class HiveParquetBackend:
         """Compact the named partitions; see ``pointline_storage.Backend``."""
         started = time.perf_counter()
         table = self.open(table_name)
-        keys = normalize_partitions(table_name, partitions, table.partition_columns, table.render)
         return compact_by_merging(
             table,
-            keys,
-            merge=functools.partial(merge_files, table),
-            relist=lambda: self.open(table_name),
-            table_name=table_name,
-            partition_keys=table.partition_columns,
-            partition_kinds=table.partition_kinds,
+            table.keys(partitions),
+            merge=functools.partial(merge_files, table.fs),
             target_file_size_bytes=target_file_size_bytes or DEFAULT_TARGET_FILE_SIZE_BYTES,
             min_small_files=min_small_files,
             dry_run=dry_run,
@@ -109,21 +101,8 @@ class HiveParquetBackend:
         self, table_name: str, partitions: tuple[PartitionSpec, ...] | None
     ) -> TableInspection:
         """Per-partition statistics from one listing; see ``pointline_storage.Backend``."""
-        table = self.open(table_name)
-        keys = (
-            sorted(table.files)
-            if partitions is None
-            else normalize_partitions(table_name, partitions, table.partition_columns, table.render)
-        )
-        target = DEFAULT_TARGET_FILE_SIZE_BYTES
-        stats: tuple[PartitionStats, ...] = tuple(table.stats(key, target) for key in keys)
-        return TableInspection(
-            table_name=table_name,
-            partition_keys=table.partition_columns,
-            target_file_size_bytes=target,
-            version=None,
-            partitions=stats,
-            partition_kinds=table.partition_kinds,
+        return self.open(table_name).inspection(
+            partitions, target_file_size_bytes=DEFAULT_TARGET_FILE_SIZE_BYTES
         )
 
     @hookimpl

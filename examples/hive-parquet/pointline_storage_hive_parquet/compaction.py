@@ -26,23 +26,27 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pointline_storage import PartitionKey, StorageError
-from pointline_storage_hive_parquet.layout import TEMP_PREFIX, DataFile, HiveTable, footer_rows
+
+#: Prefix of the files a compaction writes before giving them their final name (a name
+#: starting with "." is not data, so readers and listings skip it).
+TEMP_PREFIX = ".pointline-tmp-"
 
 
-def merge_files(table: HiveTable, partition: PartitionKey, inputs: list[DataFile]) -> str:
-    """Merge ``inputs``, files of ``partition``, into one new file beside them; return its path.
+def merge_files(fs: Any, partition: PartitionKey, inputs: list[str]) -> str:
+    """Merge ``inputs``, files of ``partition`` on ``fs``, into one new file beside them;
+    return its path.
 
     Raises:
         StorageError: the inputs' schemas differ, or the written file does not hold
             exactly their rows (then the inputs are left as they were).
     """
-    fs, directory = table.fs, table.directories[partition]
-    contents = [_read(fs, data_file.path) for data_file in inputs]
+    directory = inputs[0].rsplit("/", 1)[0]  # beside the first input, whatever its spelling
+    contents = [_read(fs, path) for path in inputs]
     schema = contents[0].schema
-    for data_file, rows in zip(inputs, contents, strict=True):
+    for path, rows in zip(inputs, contents, strict=True):
         if not rows.schema.equals(schema, check_metadata=False):
             raise StorageError(
-                f"{data_file.path} has another schema than {inputs[0].path}; "
+                f"{path} has another schema than {inputs[0]}; "
                 "merging them would change rows, so they are left alone"
             )
     merged = pa.concat_tables([rows.cast(schema) for rows in contents])
@@ -52,7 +56,8 @@ def merge_files(table: HiveTable, partition: PartitionKey, inputs: list[DataFile
     try:
         with fs.open(temporary, "wb") as handle:
             pq.write_table(merged, handle)
-        written = footer_rows(fs, temporary)
+        with fs.open(temporary, "rb") as handle:
+            written = pq.ParquetFile(handle).metadata.num_rows
         if written != merged.num_rows:
             raise StorageError(
                 f"merged file {temporary} holds {written} rows, expected {merged.num_rows}; "
@@ -64,7 +69,7 @@ def merge_files(table: HiveTable, partition: PartitionKey, inputs: list[DataFile
         with contextlib.suppress(Exception):
             fs.rm(temporary)
         raise
-    fs.rm([data_file.path for data_file in inputs])
+    fs.rm(inputs)
     return final
 
 
