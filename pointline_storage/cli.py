@@ -404,8 +404,8 @@ def inspect(
 @executor_options
 @_sort_by_option(
     "Lay each compacted partition out by these columns (several: in lexicographic order): "
-    "files sorted, each covering its own range of the first. A partition with fewer than --min-small-files files out of "
-    "that order is skipped (already_sorted)."
+    "files sorted, each covering its own range of the first. A partition with fewer than "
+    "--min-small-files files out of that order is skipped (already_sorted)."
 )
 @click.pass_context
 def compact(
