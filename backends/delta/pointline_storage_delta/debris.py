@@ -52,7 +52,9 @@ def nested_tables(listing: Iterable[str]) -> frozenset[str]:
     """Directories below the root (``a/b/``) that hold a table of their own, from the
     relative paths of every file under the table."""
     roots = set()
-    for path in listing:
+    # Only paths through a ``_delta_log`` or ``metadata`` folder can mark one: testing the
+    # substring first keeps this cheap on tables of millions of files.
+    for path in (path for path in listing if "_delta_log/" in path or "metadata/" in path):
         parts = path.split("/")
         for depth, part in enumerate(parts[:-1]):
             delta = part == "_delta_log"
@@ -79,6 +81,10 @@ def sort_candidates(
         if directory not in directories:
             directories[directory] = _directory(directory, partition_columns, nested)
         verdict = directories[directory]
+        if verdict is True and name.endswith(".parquet"):
+            # The common case, decided without the rules below: a data file in a partition.
+            deletable.append(path)
+            continue
         if isinstance(verdict, tuple):
             where: tuple[str, str] | None = verdict
         else:

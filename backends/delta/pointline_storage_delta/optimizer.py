@@ -345,10 +345,9 @@ class DeltaPartitionOptimizer:
         """Vacuum after loading the latest version; see ``pointline_storage.Backend``."""
         started = time.perf_counter()
         with self._guarded():
-            location, snapshot = self.open(table_name)
             return vacuum.vacuum_table(
-                snapshot,
-                location,
+                self.locate(table_name),
+                lambda: self.open(table_name)[1],
                 table_name=table_name,
                 retention_hours=retention_hours,
                 dry_run=dry_run,

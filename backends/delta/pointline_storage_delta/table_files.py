@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,13 +33,20 @@ class FileInfo:
     mtime: float | None
 
 
-def list_table(location: TableLocation) -> dict[str, FileInfo]:
-    """Every file under the table, by path relative to its root."""
+def list_table(
+    location: TableLocation, *, stop: threading.Event | None = None
+) -> dict[str, FileInfo]:
+    """Every file under the table, by path relative to its root.
+
+    A set ``stop`` ends the listing early (between directories, or between S3 pages) with
+    what it found so far: the caller no longer needs it.
+    """
     root = _root(location)
+    stop = stop or threading.Event()
     if isinstance(location.fs, LocalFileSystem):
-        return dict(_walk(root, ""))
+        return dict(_walk(root, "", stop))
     if hasattr(location.fs, "call_s3"):
-        return _list_s3(location.fs, root)
+        return _list_s3(location.fs, root, stop)
     found = location.fs.find(root, detail=True)
     return {
         name[len(root) :]: FileInfo(int(info.get("size") or 0), None)
@@ -118,7 +126,7 @@ def _delete_s3(fs: Any, root: str, paths: list[str]) -> None:
     fs.invalidate_cache()
 
 
-def _list_s3(fs: Any, root: str) -> dict[str, FileInfo]:
+def _list_s3(fs: Any, root: str, stop: threading.Event) -> dict[str, FileInfo]:
     # s3fs's find() costs several times these plain ListObjectsV2 pages.
     bucket, _, prefix = root.partition("/")
     found = {}
@@ -135,7 +143,7 @@ def _list_s3(fs: Any, root: str) -> dict[str, FileInfo]:
             found[entry["Key"][len(prefix) :]] = FileInfo(
                 int(entry.get("Size") or 0), modified.timestamp() if modified else None
             )
-        if not page.get("IsTruncated"):
+        if not page.get("IsTruncated") or stop.is_set():
             return found
         token = {"ContinuationToken": page["NextContinuationToken"]}
 
@@ -144,9 +152,9 @@ def _root(location: TableLocation) -> str:
     return location.path.rstrip("/") + "/"
 
 
-def _walk(root: str, prefix: str) -> Iterator[tuple[str, FileInfo]]:
+def _walk(root: str, prefix: str, stop: threading.Event) -> Iterator[tuple[str, FileInfo]]:
     pending = [prefix]
-    while pending:
+    while pending and not stop.is_set():
         directory = pending.pop()
         try:
             with os.scandir(root + directory) as entries:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
@@ -88,8 +89,8 @@ def minimum_retention_hours(configuration: Mapping[str, str]) -> float | None:
 
 
 def vacuum_table(
-    snapshot: DeltaSnapshot,
     location: TableLocation,
+    open_snapshot: Callable[[], DeltaSnapshot],
     *,
     table_name: str,
     retention_hours: int,
@@ -98,8 +99,8 @@ def vacuum_table(
     full: bool,
     started: float,
 ) -> VacuumReport:
-    """Vacuum a freshly loaded snapshot (the caller must not pass a stale one);
-    ``started`` is when the whole call began.
+    """Vacuum the table at ``location``, which ``open_snapshot`` loads fresh (it must not
+    return a stale snapshot); ``started`` is when the whole call began.
 
     The engine decides once, in a dry run, which files no version within the retention
     needs; a full vacuum keeps those that may not be the table's own
@@ -112,35 +113,44 @@ def vacuum_table(
             minimum; raised before anything is deleted.
         StorageError: the engine failed, or a file could not be deleted.
     """
-    _check_writable(snapshot, table_name)
-    if enforce_retention_duration:
-        minimum = minimum_retention_hours(snapshot.configuration)
-        if minimum is not None and retention_hours < minimum:
-            raise _too_short(table_name, retention_hours, f"{minimum:g} hours")
     # A full vacuum needs one listing of the table (nested tables, sizes), and so does a
-    # lite one where a listing is cheaper than asking per file (object stores): it runs
-    # while the engine, which releases the GIL, decides.
+    # lite one where a listing is cheaper than asking per file (object stores). It needs
+    # no snapshot, so it runs while the table loads and the engine, which releases the
+    # GIL, decides; it stops early if either fails.
     local = isinstance(location.fs, LocalFileSystem)
+    stop = threading.Event()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        listed = pool.submit(table_files.list_table, location) if full or not local else None
-        engine = _engine_vacuum(
-            snapshot, table_name, retention_hours, enforce_retention_duration, full
-        )
-        listing = None if listed is None else listed.result()
+        listed = pool.submit(_survey, location, full, stop) if full or not local else None
+        try:
+            snapshot = open_snapshot()
+            _check_writable(snapshot, table_name)
+            if enforce_retention_duration:
+                minimum = minimum_retention_hours(snapshot.configuration)
+                if minimum is not None and retention_hours < minimum:
+                    raise _too_short(table_name, retention_hours, f"{minimum:g} hours")
+            engine = _engine_vacuum(
+                snapshot, table_name, retention_hours, enforce_retention_duration, full
+            )
+        except BaseException:
+            stop.set()
+            raise
+        survey = None if listed is None else listed.result()
     # The engine names a file once per remove action (a file compacted away with its
     # deletion vector has two), and may answer with absolute paths.
     candidates = list(dict.fromkeys(_relative(engine, location)))
     kept: tuple[KeptPath, ...] = ()
-    if listing is None:
+    if survey is None:
         sizes = table_files.existing_sizes(candidates, location)
     else:
-        sizes = {path: info.size for path, info in listing.items()}
-    if full and listing is not None:
-        candidates += _staged_leftovers(listing, location, retention_hours)
+        listing, nested = survey
+        sizes = {path: listing[path].size for path in candidates if path in listing}
+    if full and survey is not None:
+        leftovers = _staged_leftovers(listing, location, retention_hours)
+        sizes.update((path, listing[path].size) for path in leftovers)
         decided = debris.sort_candidates(
-            candidates,
+            candidates + leftovers,
             partition_columns=snapshot.partition_columns,
-            nested=debris.nested_tables(listing),
+            nested=nested,
             live_deletion_vectors=_has_live_deletion_vectors(snapshot),
         )
         candidates, kept = list(decided.deletable), decided.kept
@@ -160,6 +170,15 @@ def vacuum_table(
         version=snapshot.version,
         kept=kept,
     )
+
+
+def _survey(
+    location: TableLocation, full: bool, stop: threading.Event
+) -> tuple[dict[str, FileInfo], frozenset[str]]:
+    """One listing of the table, and (for a full vacuum) the folders in it that hold a
+    table of their own."""
+    listing = table_files.list_table(location, stop=stop)
+    return listing, debris.nested_tables(listing) if full else frozenset()
 
 
 def _check_writable(snapshot: DeltaSnapshot, table_name: str) -> None:
@@ -225,7 +244,8 @@ def _staged_leftovers(
     return [
         path
         for path, info in listing.items()
-        if debris.STAGED_NAME.search(path)
+        if "#" in path  # cheaper than the pattern, on every file of the table
+        and debris.STAGED_NAME.search(path)
         and not path.startswith("_delta_log/")
         and info.mtime is not None
         and info.mtime <= cutoff
@@ -234,14 +254,14 @@ def _staged_leftovers(
 
 def _relative(paths: list[str], location: TableLocation) -> list[str]:
     prefixes = (location.uri.rstrip("/") + "/", location.path.rstrip("/") + "/")
-    relative = []
-    for path in paths:
-        for prefix in prefixes:
-            if path.startswith(prefix):
-                path = path[len(prefix) :]
-                break
-        relative.append(path)
-    return relative
+    return [_strip(path, prefixes) if path.startswith(prefixes) else path for path in paths]
+
+
+def _strip(path: str, prefixes: tuple[str, str]) -> str:
+    for prefix in prefixes:
+        if path.startswith(prefix):
+            return path[len(prefix) :]
+    return path
 
 
 def _too_short(table_name: str, retention_hours: int, minimum: str) -> RetentionTooShortError:
