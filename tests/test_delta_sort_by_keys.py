@@ -287,3 +287,32 @@ def test_the_engine_refuses_a_commit_without_retries_once_the_table_moved(tmp_pa
             commit_properties=CommitProperties(max_commit_retries=0),
         )
     assert sorted(DeltaTable(path).to_pyarrow_table()["a"].to_pylist()) == [1, 2]
+
+
+def test_full_vacuum_reclaims_the_staging_of_a_killed_rewrite_and_keeps_nested_tables(
+    table: Path,
+) -> None:
+    """A rewrite killed between staging and commit leaves a staging table, at the root
+    (partition directories with a percent escape) or in a partition directory."""
+    staging = [
+        table / "exchange=sse" / "trading_date=2024-01-02" / f"{STAGING_PREFIX}dead",
+        table / f"{STAGING_PREFIX}dead2",
+    ]
+    for folder in staging:
+        write_deltalake(str(folder), pa.table({"order_id": [1, 2]}))
+    write_deltalake(str(table / "inner"), pa.table({"x": [1]}))  # a real nested table
+    staged = {str(p.relative_to(table)) for f in staging for p in f.rglob("*") if p.is_file()}
+    backend = load_backend("delta-local", root=table.parent)
+    before = table_rows(table)
+    young = backend.vacuum_table(TABLE, full=True)  # within the week: kept
+    assert not staged & set(young.deleted_files)
+    now = {"retention_hours": 0, "enforce_retention_duration": False}
+    dry = backend.vacuum_table(TABLE, full=True, **now)
+    assert staged <= set(dry.deleted_files)
+    assert not any(path.startswith("inner/") for path in dry.deleted_files)
+    assert "inner/" in {kept.path for kept in dry.kept}
+    real = backend.vacuum_table(TABLE, full=True, dry_run=False, **now)
+    assert real.deleted_files == dry.deleted_files
+    assert not [p for f in staging if f.exists() for p in f.rglob("*") if p.is_file()]
+    assert DeltaTable(str(table / "inner")).to_pyarrow_table().num_rows == 1
+    assert table_rows(table).equals(before)

@@ -28,6 +28,7 @@ from pointline_storage import (
     KEEP_OUTSIDE_LAYOUT,
     KeptPath,
 )
+from pointline_storage_delta.sorted_rewrite import STAGING_PREFIX
 
 #: How the engine's local store names a file while writing it (renamed when complete).
 STAGED_NAME = re.compile(r"#\d+$")
@@ -48,9 +49,19 @@ class Sorted:
     kept: tuple[KeptPath, ...]
 
 
+def is_sort_staging(path: str) -> bool:
+    """Whether ``path`` lies in the staging directory of a sorted rewrite
+    (:mod:`~pointline_storage_delta.sorted_rewrite`): all of it is this table's debris once
+    the rewrite is gone, its own ``_delta_log`` included."""
+    return STAGING_PREFIX in path and any(
+        part.startswith(STAGING_PREFIX) for part in path.split("/")[:-1]
+    )
+
+
 def nested_tables(listing: Iterable[str]) -> frozenset[str]:
     """Directories below the root (``a/b/``) that hold a table of their own, from the
-    relative paths of every file under the table."""
+    relative paths of every file under the table (a sorted rewrite's staging directory is
+    not one)."""
     roots = set()
     # Only paths through a ``_delta_log`` or ``metadata`` folder can mark one: testing the
     # substring first keeps this cheap on tables of millions of files.
@@ -59,7 +70,7 @@ def nested_tables(listing: Iterable[str]) -> frozenset[str]:
         for depth, part in enumerate(parts[:-1]):
             delta = part == "_delta_log"
             iceberg = part == "metadata" and _ICEBERG_METADATA.search(parts[-1])
-            if depth and (delta or iceberg):
+            if depth and (delta or iceberg) and not parts[depth - 1].startswith(STAGING_PREFIX):
                 roots.add("/".join(parts[:depth]) + "/")
     return frozenset(roots)
 
@@ -77,6 +88,9 @@ def sort_candidates(
     # Whether a directory is the table's is decided once per directory, not per file.
     directories: dict[str, tuple[str, str] | bool] = {}
     for path in candidates:
+        if is_sort_staging(path):
+            deletable.append(path)
+            continue
         directory, _, name = path.rpartition("/")
         if directory not in directories:
             directories[directory] = _directory(directory, partition_columns, nested)

@@ -21,6 +21,7 @@ from pointline_storage import (
 )
 from pointline_storage_delta import debris, table_files
 from pointline_storage_delta.snapshot import DeltaSnapshot
+from pointline_storage_delta.sorted_rewrite import STAGING_PREFIX
 from pointline_storage_delta.table_files import FileInfo
 
 RETENTION_PROPERTY = "delta.deletedFileRetentionDuration"
@@ -148,7 +149,7 @@ def vacuum_table(
         leftovers = _staged_leftovers(listing, location, retention_hours)
         sizes.update((path, listing[path].size) for path in leftovers)
         decided = debris.sort_candidates(
-            candidates + leftovers,
+            list(dict.fromkeys(candidates + leftovers)),
             partition_columns=snapshot.partition_columns,
             nested=nested,
             live_deletion_vectors=_has_live_deletion_vectors(snapshot),
@@ -233,23 +234,27 @@ def _has_live_deletion_vectors(snapshot: DeltaSnapshot) -> bool:
 def _staged_leftovers(
     listing: Mapping[str, FileInfo], location: TableLocation, retention_hours: int
 ) -> list[str]:
-    """Half-written files a killed local writer left, at least ``retention_hours`` old.
+    """Files killed writers left, at least ``retention_hours`` old, that the engine's full
+    vacuum never reclaims.
 
     The engine's local store writes ``name#N`` and renames it when complete, and hides
-    such names from its own listings, so its full vacuum never reclaims them.
+    such names from its own listings. A sorted rewrite killed before its commit leaves its
+    staging directory (:func:`~pointline_storage_delta.debris.is_sort_staging`), which the
+    engine skips as hidden at the root and takes for a nested table anywhere.
     """
-    if not isinstance(location.fs, LocalFileSystem):
-        return []
     cutoff = time.time() - retention_hours * 3600
-    return [
-        path
-        for path, info in listing.items()
-        if "#" in path  # cheaper than the pattern, on every file of the table
-        and debris.STAGED_NAME.search(path)
-        and not path.startswith("_delta_log/")
-        and info.mtime is not None
-        and info.mtime <= cutoff
-    ]
+    local = isinstance(location.fs, LocalFileSystem)
+    leftovers = []
+    for path, info in listing.items():
+        # Substrings first: this runs on every file of the table.
+        if "#" not in path and STAGING_PREFIX not in path:
+            continue
+        if info.mtime is None or info.mtime > cutoff:
+            continue
+        staged = local and debris.STAGED_NAME.search(path) and not path.startswith("_delta_log/")
+        if staged or debris.is_sort_staging(path):
+            leftovers.append(path)
+    return leftovers
 
 
 def _relative(paths: list[str], location: TableLocation) -> list[str]:
