@@ -292,8 +292,8 @@ def test_the_engine_refuses_a_commit_without_retries_once_the_table_moved(tmp_pa
 def test_full_vacuum_reclaims_the_staging_of_a_killed_rewrite_and_keeps_nested_tables(
     table: Path,
 ) -> None:
-    """A rewrite killed between staging and commit leaves a staging table, at the root
-    (partition directories with a percent escape) or in a partition directory."""
+    """A rewrite killed between staging and commit leaves its staging table at the root;
+    one inside a partition directory is reclaimed too, not taken for a nested table."""
     staging = [
         table / "exchange=sse" / "trading_date=2024-01-02" / f"{STAGING_PREFIX}dead",
         table / f"{STAGING_PREFIX}dead2",

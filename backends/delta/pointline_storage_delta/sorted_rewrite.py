@@ -3,10 +3,11 @@ its ``optimize.z_order`` orders several columns only on a Z-order curve.
 
 Each partition's live files at the loaded version are read (exactly those files) and their
 rows sorted by the keys, nulls first, in memory. The engine writes them at the target size,
-with its own file statistics, as a table of its own in a hidden staging directory (inside
-the partition's where it can); the files move into the partition directory and the staging
-directory goes. Then one commit per batch removes the old files and adds the new, all with
-``dataChange: false`` as an OPTIMIZE commits them, so readers of changes see no change.
+with its own file statistics, as a table of its own in a hidden staging directory at the
+table's root; the files move into the partition directory and the staging directory goes
+(a full vacuum reclaims one a killed rewrite left: debris.is_sort_staging). Then one
+commit per batch removes the old files and adds the new, all with ``dataChange: false``
+as an OPTIMIZE commits them, so readers of changes see no change.
 
 The engine rebases a commit over concurrent ones without checking that the files it
 removes are still there, which here would bring back rows another writer deleted. So the
@@ -23,7 +24,7 @@ import json
 import time
 import urllib.parse
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -41,8 +42,6 @@ from pointline_storage_delta.snapshot import DeltaSnapshot, PartitionScan, parti
 STAGING_PREFIX = ".pointline-sort-"
 #: How the engine names a null partition value's directory.
 _NULL_DIRECTORY = "__HIVE_DEFAULT_PARTITION__"
-#: Rows taken from the sorted order at a time while the engine writes them.
-_SLICE_ROWS = 65_536
 #: Table properties that decide which columns get file statistics.
 _STATISTICS_PROPERTIES = ("delta.dataSkippingNumIndexedCols", "delta.dataSkippingStatsColumns")
 
@@ -163,26 +162,23 @@ class SortedRewriter:
             [field for field in table_schema if field.name not in snapshot.partition_columns]
         )
         on_disk = [root + urllib.parse.unquote(path) for path in paths]
-        rows = ds.dataset(on_disk, schema=data_schema, format="parquet", filesystem=fs).to_table()
+        dataset = ds.dataset(on_disk, schema=data_schema, format="parquet", filesystem=fs)
+        rows = _sorted(dataset.to_table(), job.sort_by)
         if rows.num_rows != expected:
             raise StorageError(
                 f"partition {partition}: read {rows.num_rows} rows from {len(paths)} files, "
                 f"but the log counts {expected}; nothing was written"
             )
-        order = _lexicographic_order(rows, job.sort_by)
         folder = urllib.parse.unquote(directory)
-        # Staged next to their destination, so a move is a rename even on S3, unless the
-        # directory's name holds a percent escape: the engine writes a table whose URI has
-        # one but then reads its log from the decoded path. There, stage at the root.
+        # At the root, not in the partition directory: the engine writes a table whose URI
+        # holds a percent escape (as partition directories may) but reads its log from the
+        # decoded path. Locally the move is a rename either way; on S3 a copy either way.
         stage = f"{STAGING_PREFIX}{uuid.uuid4().hex}"
-        if folder and "%" not in folder:
-            stage = f"{folder}/{stage}"
         stage_uri = self.location.uri.rstrip("/") + "/" + stage
         staged.append(root + stage)
         write_deltalake(
             stage_uri,
-            # Taken in slices as the engine writes: the sorted copy never exists whole.
-            pa.RecordBatchReader.from_batches(rows.schema, _in_order(rows, order)),
+            rows,
             mode="error",
             target_file_size=job.target,
             configuration={
@@ -194,7 +190,7 @@ class SortedRewriter:
             writer_properties=_writer_properties(compression),
             storage_options=dict(self.storage_options) or None,
         )
-        del rows, order
+        del rows
         log = fs.cat_file(f"{root}{stage}/_delta_log/{0:020d}.json").decode()
         written = [json.loads(line)["add"] for line in log.splitlines() if '"add"' in line]
         counted = sum(json.loads(add["stats"])["numRecords"] for add in written)
@@ -251,9 +247,16 @@ def _lexicographic_order(rows: pa.Table, sort_by: tuple[str, ...]) -> pa.Array:
     return pc.sort_indices(pa.table(keys), sort_keys=order)
 
 
-def _in_order(rows: pa.Table, order: pa.Array) -> Iterator[pa.RecordBatch]:
-    for start in range(0, len(order), _SLICE_ROWS):
-        yield from rows.take(order[start : start + _SLICE_ROWS]).to_batches()
+def _sorted(rows: pa.Table, sort_by: tuple[str, ...]) -> pa.Table:
+    """``rows`` (the caller's only reference) in ``sort_by`` order, built one column at a
+    time: each unsorted column is freed as its sorted copy is made, so the peak is the
+    table plus one column, not two tables."""
+    order = _lexicographic_order(rows, sort_by)
+    schema, columns = rows.schema, list(rows.columns)
+    del rows
+    for index in range(len(columns)):
+        columns[index] = pc.take(columns[index], order)
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _writer_properties(compression: str | None) -> WriterProperties:
