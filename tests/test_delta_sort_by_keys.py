@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 import json
 import shutil
+import urllib.parse
 from pathlib import Path
 
 import fsspec
@@ -17,7 +18,7 @@ import pytest
 from deletion_vectors import delete_rows
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError
-from deltalake.transaction import RemoveAction
+from deltalake.transaction import AddAction, RemoveAction
 from pointline_storage_delta.snapshot import open_snapshot
 from pointline_storage_delta.sorted_rewrite import STAGING_PREFIX, SortedRewriter
 
@@ -316,3 +317,23 @@ def test_full_vacuum_reclaims_the_staging_of_a_killed_rewrite_and_keeps_nested_t
     assert not [p for f in staging if f.exists() for p in f.rglob("*") if p.is_file()]
     assert DeltaTable(str(table / "inner")).to_pyarrow_table().num_rows == 1
     assert table_rows(table).equals(before)
+
+
+def test_staged_files_are_deleted_after_a_failed_commit_only_when_it_surely_did_not_land(
+    table: Path,
+) -> None:
+    """A lost answer to a commit that landed must not delete the files it added."""
+    from pointline_storage_delta.sorted_rewrite import _landed
+
+    location = resolve_table_location(str(table.parent), TABLE)
+    snapshot = open_snapshot(location, TABLE, {})
+    (live, *_) = files_of(table, "sse")
+
+    def add(path: str) -> AddAction:
+        return AddAction(path, 1, {}, 0, data_change=False, stats="{}")
+
+    assert _landed(snapshot, [add(urllib.parse.unquote(live["path"]))]) is True
+    assert _landed(snapshot, [add("exchange=sse/trading_date=2024-01-02/never.parquet")]) is False
+    # The next commit cannot be read: whether the failed commit landed is unknown.
+    (table / "_delta_log" / f"{snapshot.version + 1:020d}.json").write_text("{not json")
+    assert _landed(snapshot, [add("anything.parquet")]) is None

@@ -92,6 +92,7 @@ class SortedRewriter:
         removes: list[RemoveAction] = []
         adds: list[AddAction] = []
         now = int(time.time() * 1000)
+        committing = False
         try:
             for partition in partitions:
                 paths = files.get(partition, ())
@@ -122,6 +123,7 @@ class SortedRewriter:
             _check_unchanged(
                 snapshot, [path for partition in partitions for path in files.get(partition, ())]
             )
+            committing = True
             snapshot.table.create_write_transaction(
                 [*removes, *adds],
                 mode="append",
@@ -136,9 +138,14 @@ class SortedRewriter:
                     },
                 ),
             )
-        except BaseException:
-            _delete_quietly(self.location, staged)
-            raise
+        except BaseException as exc:
+            # A commit whose answer was lost (a dropped connection) may have landed: its
+            # files are then the table's. Delete them only when it surely did not.
+            landed = committing and _landed(snapshot, adds)
+            if landed is False:
+                _delete_quietly(self.location, staged)
+            if not landed or not isinstance(exc, Exception):
+                raise
         snapshot.table.update_incremental()
         return {"numFilesRemoved": len(removes), "numFilesAdded": len(adds)}
 
@@ -310,6 +317,17 @@ def _same(snapshot: DeltaSnapshot, column: str, stored: str | None, value: str) 
         return snapshot.render(column, stored) == value
     except ValueError:
         return False
+
+
+def _landed(snapshot: DeltaSnapshot, adds: Sequence[AddAction]) -> bool | None:
+    """Whether the table's latest version holds the files ``adds`` names (``None``: the
+    table could not be read to tell)."""
+    try:
+        snapshot.table.update_incremental()
+        live = {urllib.parse.unquote(path) for path in snapshot.add_actions()["path"].to_pylist()}
+    except Exception:  # the storage that just failed may still be failing
+        return None
+    return bool(adds) and adds[0].path in live
 
 
 def _check_unchanged(snapshot: DeltaSnapshot, removing: Sequence[str]) -> None:
