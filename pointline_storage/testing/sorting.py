@@ -31,6 +31,7 @@ class AbstractSortingTests:
     supports_table_versions: bool
     supports_sort_by: bool
 
+    @pytest.mark.parametrize("keys", [("ts",), ("side", "ts")], ids=["one key", "two keys"])
     def test_sort_by_lays_partitions_out_and_a_rerun_rewrites_nothing(
         self,
         backend: Backend,
@@ -38,75 +39,40 @@ class AbstractSortingTests:
         read_rows: ReadRows,
         data_files: DataFiles,
         table_version: TableVersion,
+        keys: tuple[str, ...],
     ) -> None:
+        """Files end up covering disjoint ranges of the first key (several keys: in
+        lexicographic order, ties on the first may touch), recognised from the statistics."""
         if not self.supports_sort_by:
-            self._assert_refused(backend, unsorted_table, data_files, table_version)
+            self._assert_refused(backend, unsorted_table, data_files, table_version, keys)
             return
         before_rows = sorted_rows(read_rows(unsorted_table))
         before_files = data_files(unsorted_table)
         named = [SSE_DAY1, SZSE_DAY2]
-        inspected = backend.inspect_partitions(unsorted_table, named, sort_by=("ts",))
+        inspected = backend.inspect_partitions(unsorted_table, named, sort_by=keys)
         # Every file spans the whole range: all but one stand out of order.
         unsorted = {stats.unsorted_files for stats in inspected.partitions}
         assert unsorted == {SAMPLE_FILES_PER_PARTITION - 1}
         report = backend.compact_partitions(
-            unsorted_table, partitions=named, min_small_files=2, sort_by=("ts",)
+            unsorted_table, partitions=named, min_small_files=2, sort_by=keys
         )
         assert_report_consistent(report)
-        assert report.sort_by == ("ts",)
+        assert report.sort_by == keys
         assert report.succeeded_partitions == 2
         after_files = data_files(unsorted_table)
         for partition in set(before_files) - {key(spec) for spec in named}:
             assert after_files[partition] == before_files[partition], f"{partition} touched"
         assert sorted_rows(read_rows(unsorted_table)).equals(before_rows)
-        laid_out = backend.inspect_partitions(unsorted_table, sort_by=("ts",))
+        laid_out = backend.inspect_partitions(unsorted_table, sort_by=keys)
         for stats in laid_out.partitions:
             named_one = stats.partition in {key(spec) for spec in named}
             expected = 0 if named_one else SAMPLE_FILES_PER_PARTITION - 1
             assert stats.unsorted_files == expected, stats
         version = table_version(unsorted_table)
         again = backend.compact_partitions(
-            unsorted_table, partitions=named, min_small_files=2, sort_by=("ts",)
+            unsorted_table, partitions=named, min_small_files=2, sort_by=keys
         )
         assert_report_consistent(again)
-        assert {r.skipped_reason for r in again.partitions} == {SKIP_ALREADY_SORTED}
-        assert data_files(unsorted_table) == after_files
-        assert table_version(unsorted_table) == version
-
-    def test_sort_by_several_keys_is_lexicographic_and_a_rerun_rewrites_nothing(
-        self,
-        backend: Backend,
-        unsorted_table: str,
-        read_rows: ReadRows,
-        data_files: DataFiles,
-        table_version: TableVersion,
-    ) -> None:
-        """Several keys: files cover disjoint ranges of the first key (ties may touch), and
-        the layout is recognised as the first key's."""
-        keys = ("side", "ts")
-        if not self.supports_sort_by:
-            self._assert_refused(backend, unsorted_table, data_files, table_version, keys)
-            return
-        before_rows = sorted_rows(read_rows(unsorted_table))
-        before_files = data_files(unsorted_table)
-        report = backend.compact_partitions(
-            unsorted_table, partitions=[SSE_DAY1], min_small_files=2, sort_by=keys
-        )
-        assert_report_consistent(report)
-        assert report.sort_by == keys
-        assert [r.status for r in report.partitions] == ["compacted"]
-        after_files = data_files(unsorted_table)
-        for partition in set(before_files) - {key(SSE_DAY1)}:
-            assert after_files[partition] == before_files[partition], f"{partition} touched"
-        assert sorted_rows(read_rows(unsorted_table)).equals(before_rows)
-        (laid_out,) = backend.inspect_partitions(
-            unsorted_table, [SSE_DAY1], sort_by=keys
-        ).partitions
-        assert laid_out.unsorted_files == 0
-        version = table_version(unsorted_table)
-        again = backend.compact_partitions(
-            unsorted_table, partitions=[SSE_DAY1], min_small_files=2, sort_by=keys
-        )
         assert {r.skipped_reason for r in again.partitions} == {SKIP_ALREADY_SORTED}
         assert data_files(unsorted_table) == after_files
         assert table_version(unsorted_table) == version
