@@ -3,7 +3,6 @@ own, :mod:`pointline_storage_delta.sorted_rewrite`), on real tables on disk."""
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 import shutil
@@ -21,6 +20,17 @@ from deltalake.exceptions import CommitFailedError
 from deltalake.transaction import AddAction, RemoveAction
 from pointline_storage_delta.snapshot import open_snapshot
 from pointline_storage_delta.sorted_rewrite import STAGING_PREFIX, SortedRewriter
+from test_delta_sort_by import (
+    DAY,
+    PARTITION_BY,
+    SMALL_TARGET,
+    SOURCE_FILES,
+    SSE,
+    SSE_KEY,
+    SZSE,
+    TABLE,
+    table_rows,
+)
 
 from pointline_storage import (
     SKIP_ALREADY_SORTED,
@@ -33,15 +43,7 @@ from pointline_storage import (
 from pointline_storage.sample import order_events
 from pointline_storage.testing import sorted_rows
 
-TABLE = "orders"
-PARTITION_BY = ["exchange", "trading_date"]
-DAY = dt.date(2024, 1, 2)
-SSE = {"exchange": "sse", "trading_date": DAY.isoformat()}
-SZSE = {"exchange": "szse", "trading_date": DAY.isoformat()}
-SSE_KEY = (("exchange", "sse"), ("trading_date", DAY.isoformat()))
 KEYS = ("side", "ts")
-SMALL_TARGET = 100_000
-SOURCE_FILES = 10
 
 
 @pytest.fixture(scope="module")
@@ -84,10 +86,6 @@ def assert_lexicographic(path: Path, exchange: str) -> None:
         assert rows == sorted(rows)
     for before, after in itertools.pairwise(files):
         assert before[-1] <= after[0]
-
-
-def table_rows(path: Path) -> pa.Table:
-    return sorted_rows(DeltaTable(str(path)).to_pyarrow_table())
 
 
 def last_commit(path: Path) -> list[dict]:
@@ -249,7 +247,7 @@ def test_a_file_removed_meanwhile_fails_the_commit_and_leaves_nothing(table: Pat
     parquet_before = sorted(table.rglob("*.parquet"))
     with pytest.raises(StorageError, match="changed while they were rewritten"):
         SortedRewriter(location, {}).rewrite(
-            snapshot, [SSE_KEY], sort_by=KEYS, target=SMALL_TARGET, compression=None
+            snapshot, [SSE_KEY], sort_by=KEYS, target=SMALL_TARGET, writer_properties=None
         )
     assert table_rows(table).equals(before)
     assert sorted(table.rglob("*.parquet")) == parquet_before  # staged files deleted

@@ -263,7 +263,7 @@ class _Runner:
                 partitions,
                 sort_by=sort_by,
                 target=self.target,
-                compression=self.options.engine.compression,
+                writer_properties=self.options.engine.writer_properties(),
             )
         if sort_by is not None:
             # The engine's Z-order of a single column is that column's order.

@@ -36,10 +36,17 @@ class EngineOptions:
             arguments["max_concurrent_tasks"] = self.max_concurrent_tasks
         if self.max_spill_size is not None:
             arguments["max_spill_size"] = self.max_spill_size
-        if self.compression is not None:
-            codec, level = parse_compression(self.compression)
-            arguments["writer_properties"] = WriterProperties(
-                compression=codec.upper(),  # type: ignore[arg-type]
-                compression_level=level,
-            )
+        properties = self.writer_properties()
+        if properties is not None:
+            arguments["writer_properties"] = properties
         return arguments
+
+    def writer_properties(self) -> WriterProperties | None:
+        """The engine's writer properties for ``compression`` (``None`` when unset)."""
+        if self.compression is None:
+            return None
+        codec, level = parse_compression(self.compression)
+        return WriterProperties(
+            compression=codec.upper(),  # type: ignore[arg-type]
+            compression_level=level,
+        )

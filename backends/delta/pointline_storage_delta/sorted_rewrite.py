@@ -34,7 +34,6 @@ from deltalake import CommitProperties, WriterProperties, write_deltalake
 from deltalake.transaction import AddAction, RemoveAction
 
 from pointline_storage import PartitionKey, StorageError, TableLocation
-from pointline_storage.compression import parse_compression
 from pointline_storage.partitions import NULL_VALUE
 from pointline_storage_delta.snapshot import DeltaSnapshot, PartitionScan, partition_files
 
@@ -42,6 +41,8 @@ from pointline_storage_delta.snapshot import DeltaSnapshot, PartitionScan, parti
 STAGING_PREFIX = ".pointline-sort-"
 #: How the engine names a null partition value's directory.
 _NULL_DIRECTORY = "__HIVE_DEFAULT_PARTITION__"
+#: The engine's writer properties for compaction, so sorted and plain rewrites match.
+ENGINE_WRITER_PROPERTIES = WriterProperties(compression="ZSTD", compression_level=4)
 #: Table properties that decide which columns get file statistics.
 _STATISTICS_PROPERTIES = ("delta.dataSkippingNumIndexedCols", "delta.dataSkippingStatsColumns")
 
@@ -65,7 +66,7 @@ class SortedRewriter:
         *,
         sort_by: tuple[str, ...],
         target: int,
-        compression: str | None,
+        writer_properties: WriterProperties | None,
     ) -> dict[str, int]:
         """Rewrite ``partitions`` sorted by ``sort_by`` (checked by
         :func:`~pointline_storage_delta.sort_keys.check_sort_keys`) in files of about
@@ -81,13 +82,12 @@ class SortedRewriter:
         columns = snapshot.partition_columns
         keys = [f"partition.{column}" for column in columns]
         files = partition_files(PartitionScan({}, actions.select(["path", *keys])), columns)
-        sizes = dict(
-            zip(actions["path"].to_pylist(), actions["size_bytes"].to_pylist(), strict=True)
-        )
-        records = dict(
-            zip(actions["path"].to_pylist(), actions["num_records"].to_pylist(), strict=True)
-        )
-        vectors = _files_with_deletion_vectors(snapshot)
+        removing = [path for partition in partitions for path in files.get(partition, ())]
+        # Only the batch's files go through Python: the table may hold millions.
+        mine = actions.filter(pc.is_in(actions["path"], value_set=pa.array(removing, pa.string())))
+        sizes = dict(zip(mine["path"].to_pylist(), mine["size_bytes"].to_pylist(), strict=True))
+        records = dict(zip(mine["path"].to_pylist(), mine["num_records"].to_pylist(), strict=True))
+        vectors = _with_deletion_vectors(snapshot, removing)
         staged: list[str] = []
         removes: list[RemoveAction] = []
         adds: list[AddAction] = []
@@ -107,7 +107,7 @@ class SortedRewriter:
                 adds += self._stage(
                     snapshot,
                     _Job(partition, paths, directory, values, expected, sort_by, target),
-                    compression,
+                    writer_properties or ENGINE_WRITER_PROPERTIES,
                     staged,
                 )
                 removes += [
@@ -120,9 +120,7 @@ class SortedRewriter:
                     )
                     for path in paths
                 ]
-            _check_unchanged(
-                snapshot, [path for partition in partitions for path in files.get(partition, ())]
-            )
+            _check_unchanged(snapshot, removing)
             committing = True
             snapshot.table.create_write_transaction(
                 [*removes, *adds],
@@ -150,33 +148,30 @@ class SortedRewriter:
         return {"numFilesRemoved": len(removes), "numFilesAdded": len(adds)}
 
     def _stage(
-        self, snapshot: DeltaSnapshot, job: _Job, compression: str | None, staged: list[str]
+        self,
+        snapshot: DeltaSnapshot,
+        job: _Job,
+        writer_properties: WriterProperties,
+        staged: list[str],
     ) -> list[AddAction]:
         """Write a partition's rows sorted into its directory; return their add actions.
 
         Every path written is appended to ``staged`` at once, for cleanup on failure.
         """
-        partition, paths, directory, values, expected = (
-            job.partition,
-            job.paths,
-            job.directory,
-            job.values,
-            job.expected,
-        )
         fs, root = self.location.fs, self.location.path.rstrip("/") + "/"
         table_schema = pa.schema(snapshot.table.schema().to_arrow())
         data_schema = pa.schema(
             [field for field in table_schema if field.name not in snapshot.partition_columns]
         )
-        on_disk = [root + urllib.parse.unquote(path) for path in paths]
+        on_disk = [root + urllib.parse.unquote(path) for path in job.paths]
         dataset = ds.dataset(on_disk, schema=data_schema, format="parquet", filesystem=fs)
         rows = _sorted(dataset.to_table(), job.sort_by)
-        if rows.num_rows != expected:
+        if rows.num_rows != job.expected:
             raise StorageError(
-                f"partition {partition}: read {rows.num_rows} rows from {len(paths)} files, "
-                f"but the log counts {expected}; nothing was written"
+                f"partition {job.partition}: read {rows.num_rows} rows from "
+                f"{len(job.paths)} files, but the log counts {job.expected}; nothing was written"
             )
-        folder = urllib.parse.unquote(directory)
+        folder = urllib.parse.unquote(job.directory)
         # At the root, not in the partition directory: the engine writes a table whose URI
         # holds a percent escape (as partition directories may) but reads its log from the
         # decoded path. Locally the move is a rename either way; on S3 a copy either way.
@@ -194,30 +189,29 @@ class SortedRewriter:
                 if name in snapshot.configuration
             }
             or None,
-            writer_properties=_writer_properties(compression),
+            writer_properties=writer_properties,
             storage_options=dict(self.storage_options) or None,
         )
         del rows
         log = fs.cat_file(f"{root}{stage}/_delta_log/{0:020d}.json").decode()
         written = [json.loads(line)["add"] for line in log.splitlines() if '"add"' in line]
         counted = sum(json.loads(add["stats"])["numRecords"] for add in written)
-        if counted != expected:
+        if counted != job.expected:
             raise StorageError(
-                f"partition {partition}: staged {counted} rows, expected {expected}; "
+                f"partition {job.partition}: staged {counted} rows, expected {job.expected}; "
                 "nothing was committed"
             )
         adds = []
-        prefix = f"{folder}/" if folder else ""
+        into = f"{folder}/" if folder else ""
         for add in written:
             name = urllib.parse.unquote(add["path"])
-            target = f"{root}{folder}/{name}" if folder else f"{root}{name}"
-            fs.mv(f"{root}{stage}/{name}", target)
-            staged.append(target)
+            fs.mv(f"{root}{stage}/{name}", root + into + name)
+            staged.append(root + into + name)
             adds.append(
                 AddAction(
-                    path=prefix + name,  # as on disk: the engine encodes it
+                    path=into + name,  # as on disk: the engine encodes it
                     size=int(add["size"]),
-                    partition_values=dict(values),
+                    partition_values=dict(job.values),
                     modification_time=int(add["modificationTime"]),
                     data_change=False,
                     stats=add["stats"],
@@ -264,14 +258,6 @@ def _sorted(rows: pa.Table, sort_by: tuple[str, ...]) -> pa.Table:
     for index in range(len(columns)):
         columns[index] = pc.take(columns[index], order)
     return pa.Table.from_arrays(columns, schema=schema)
-
-
-def _writer_properties(compression: str | None) -> WriterProperties:
-    if compression is None:
-        # The engine's default for compaction, so sorted and plain rewrites match.
-        return WriterProperties(compression="ZSTD", compression_level=4)
-    codec, level = parse_compression(compression)
-    return WriterProperties(compression=codec.upper(), compression_level=level)  # type: ignore[arg-type]
 
 
 def _directory(
@@ -338,10 +324,9 @@ def _check_unchanged(snapshot: DeltaSnapshot, removing: Sequence[str]) -> None:
         StorageError: a concurrent writer removed one of the files or deleted rows in it.
     """
     snapshot.table.update_incremental()
-    live = set(snapshot.add_actions()["path"].to_pylist())
-    changed = sorted(set(removing) - live) or sorted(
-        _files_with_deletion_vectors(snapshot).intersection(removing)
-    )
+    wanted = pa.array(removing, pa.string())
+    gone = wanted.filter(pc.invert(pc.is_in(wanted, value_set=snapshot.add_actions()["path"])))
+    changed = sorted(gone.to_pylist()) or sorted(_with_deletion_vectors(snapshot, removing))
     if changed:
         raise StorageError(
             f"{len(changed)} of the files being sorted changed while they were rewritten "
@@ -350,20 +335,18 @@ def _check_unchanged(snapshot: DeltaSnapshot, removing: Sequence[str]) -> None:
         )
 
 
-def _files_with_deletion_vectors(snapshot: DeltaSnapshot) -> frozenset[str]:
-    """Paths (as the log spells them) of live files carrying a deletion vector."""
+def _with_deletion_vectors(snapshot: DeltaSnapshot, paths: Sequence[str]) -> frozenset[str]:
+    """Those of ``paths`` (as the log spells them) whose file carries a deletion vector."""
     # Read whatever the protocol says: the engine reads vectors a writer added without it.
     table = snapshot.table
     vectors = pa.table(table.deletion_vectors())
+    if not vectors.num_rows:
+        return frozenset()
     root = table.table_uri.rstrip("/") + "/"
     decoded = {
         urllib.parse.unquote(uri.removeprefix(root)) for uri in vectors["filepath"].to_pylist()
     }
-    return frozenset(
-        path
-        for path in snapshot.add_actions()["path"].to_pylist()
-        if urllib.parse.unquote(path) in decoded
-    )
+    return frozenset(path for path in paths if urllib.parse.unquote(path) in decoded)
 
 
 def _delete_quietly(location: TableLocation, paths: list[str]) -> None:
