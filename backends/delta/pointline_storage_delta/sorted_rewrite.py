@@ -34,13 +34,12 @@ from deltalake import CommitProperties, WriterProperties, write_deltalake
 from deltalake.transaction import AddAction, RemoveAction
 
 from pointline_storage import PartitionKey, StorageError, TableLocation
+from pointline_storage.hive_listing import HIVE_NULL
 from pointline_storage.partitions import NULL_VALUE
 from pointline_storage_delta.snapshot import DeltaSnapshot, PartitionScan, partition_files
 
 #: Prefix of the hidden directory a partition's sorted files are staged in.
 STAGING_PREFIX = ".pointline-sort-"
-#: How the engine names a null partition value's directory.
-_NULL_DIRECTORY = "__HIVE_DEFAULT_PARTITION__"
 #: The engine's writer properties for compaction, so sorted and plain rewrites match.
 ENGINE_WRITER_PROPERTIES = WriterProperties(compression="ZSTD", compression_level=4)
 #: Table properties that decide which columns get file statistics.
@@ -280,7 +279,7 @@ def _directory(
     values: dict[str, str | None] = {}
     for part, (column, value) in zip(parts, partition, strict=False):
         name, equals, raw = part.partition("=")
-        stored = None if raw == _NULL_DIRECTORY else urllib.parse.unquote(raw)
+        stored = None if raw == HIVE_NULL else urllib.parse.unquote(raw)
         if (
             not equals
             or urllib.parse.unquote(name) != column
