@@ -31,7 +31,7 @@ class AbstractSortingTests:
     supports_table_versions: bool
     supports_sort_by: bool
 
-    @pytest.mark.parametrize("keys", [("ts",), ("side", "ts")], ids=["one key", "two keys"])
+    @pytest.mark.parametrize("keys", [("ts",), ("side", "ts")], ids=["one-key", "two-keys"])
     def test_sort_by_lays_partitions_out_and_a_rerun_rewrites_nothing(
         self,
         backend: Backend,
